@@ -1,0 +1,61 @@
+# The two commands of the README are `make run` and `make test`; each installs what it
+# needs into .venv first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgresql install migrate schema lint bench clean
+
+$(STAMP): setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e '.[testing]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate the embedded SQLite database and serve on http://127.0.0.1:6543
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/alembic -c development.ini upgrade head
+	$(BIN)/pserve development.ini
+
+migrate: $(STAMP)
+	mkdir -p var
+	$(BIN)/alembic -c development.ini upgrade head
+
+## make test: the whole suite on SQLite, then on PostgreSQL when it is reachable
+## (CI sets REQUIRE_POSTGRESQL=1, and then an unreachable PostgreSQL fails the run).
+test: $(STAMP)
+	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
+	$(BIN)/pytest -q -p no:cacheprovider
+	@if $(BIN)/python -m banter_payments.scripts.wait_for_database "$(TEST_DATABASE_URL)"; then \
+		$(BIN)/pytest -q -p no:cacheprovider --database-url "$(TEST_DATABASE_URL)"; \
+	elif [ -n "$$REQUIRE_POSTGRESQL" ]; then \
+		echo "PostgreSQL at $(TEST_DATABASE_URL) is required but unreachable" >&2; exit 1; \
+	else \
+		echo "PostgreSQL unreachable: ran the SQLite pass only"; \
+	fi
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test-postgresql: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider --database-url "$(TEST_DATABASE_URL)"
+
+## make schema: (pre-release) regenerate the initial migration from the models
+schema: $(STAMP)
+	rm -f var/schema.sqlite migrations/versions/*_initial_schema.py
+	mkdir -p var
+	$(BIN)/alembic -c development.ini -x url=sqlite:///var/schema.sqlite revision \
+		--autogenerate --rev-id 0001 -m "initial schema"
+	rm -f var/schema.sqlite
+
+lint: $(STAMP)
+	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
+
+clean:
+	rm -rf var build *.egg-info

@@ -1,0 +1,41 @@
+"""What the project asks of Razorpay, behind one interface.
+
+Everything goes through the official SDK in the implementation
+(``banter_payments.gateway.razorpay``); tests and the sandbox use the same code path
+with a different base URL or transport. Every method raises
+``banter_payments.errors.GatewayError`` (a 502 to clients) when the gateway fails, times
+out or answers something unusable; never a raw SDK or ``requests`` exception.
+"""
+
+from __future__ import annotations
+
+from zope.interface import Attribute, Interface
+
+
+class IPaymentGateway(Interface):
+    key_id = Attribute("The public key id handed to Razorpay Checkout.")
+
+    def create_order(amount, currency, receipt, notes, payment_capture):
+        """Create a Razorpay order; returns the order entity (a dict)."""
+
+    def fetch_order(razorpay_order_id):
+        """The order entity."""
+
+    def fetch_order_payments(razorpay_order_id):
+        """Every payment attempt of the order (a list of payment entities)."""
+
+    def fetch_payment(razorpay_payment_id):
+        """The payment entity."""
+
+    def capture_payment(razorpay_payment_id, amount, currency):
+        """Capture an authorized payment; returns the payment entity."""
+
+    def refund_payment(razorpay_payment_id, amount, idempotency_key, notes, receipt):
+        """Refund (part of) a captured payment; returns the refund entity. The same
+        ``idempotency_key`` never refunds twice."""
+
+    def fetch_refund(razorpay_refund_id):
+        """The refund entity."""
+
+    def verify_payment_signature(razorpay_order_id, razorpay_payment_id, signature):
+        """True when ``signature`` is Razorpay's checkout signature for the pair."""

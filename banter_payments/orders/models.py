@@ -1,0 +1,115 @@
+"""Orders and their payment attempts.
+
+An ``Order`` is what we asked Razorpay to collect; a ``Payment`` is one attempt to pay it
+(an order may see several: a failed card, then UPI). Their statuses only ever move
+forward, along the tables in ``banter_payments.payments.transitions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..ids import new_id
+from ..models.meta import Base, Money
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("razorpay_order_id"),
+        UniqueConstraint("source_app", "external_ref", name="uq_orders_external_ref"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount",
+                        name="refunded_within_amount"),
+        CheckConstraint(
+            "status IN ('created', 'attempted', 'verified', 'paid', 'expired')",
+            name="status_known",
+        ),
+        Index("ix_orders_user_id_id", "user_id", "id"),
+        Index("ix_orders_status_created_at", "status", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True,
+                                    default=lambda: new_id("ord"))
+    # Null for a service order that pays for a host app's own object without a user.
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    # Catalog orders have a sku; service orders have source_app + external_ref instead.
+    sku: Mapped[str | None] = mapped_column(String(100))
+    source_app: Mapped[str | None] = mapped_column(String(64))
+    external_ref: Mapped[str | None] = mapped_column(String(128))
+    amount: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    razorpay_order_id: Mapped[str | None] = mapped_column(String(64))
+    # What fulfilment grants, frozen at order time so a later catalog change cannot
+    # alter what a paid order delivers: {"coins": 600}.
+    grants: Mapped[dict] = mapped_column(default=dict)
+    entitlements: Mapped[list] = mapped_column(default=list)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    metadata_: Mapped[dict] = mapped_column("metadata", default=dict)
+    customer: Mapped[dict] = mapped_column(default=dict)
+    refunded_amount: Mapped[int] = mapped_column(Money, default=0)
+    refund_status: Mapped[str] = mapped_column(String(8), default="none")
+    retry_of_id: Mapped[str | None] = mapped_column(ForeignKey("orders.id"))
+    attempt_count: Mapped[int] = mapped_column(default=1)
+    # A gateway report that did not match this order (amount, currency, order id):
+    # recorded for an operator, never fulfilled.
+    anomaly: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    verified_at: Mapped[dt.datetime | None]
+    paid_at: Mapped[dt.datetime | None]
+    fulfilled_at: Mapped[dt.datetime | None]
+    expired_at: Mapped[dt.datetime | None]
+
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="order", order_by="Payment.created_at", lazy="selectin"
+    )
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.status == "paid" and self.fulfilled_at is not None
+
+    @property
+    def latest_payment(self) -> Payment | None:
+        """The payment that decided the order: the captured one, else the newest."""
+        if not self.payments:
+            return None
+        for payment in self.payments:
+            if payment.status in ("captured", "refunded"):
+                return payment
+        return self.payments[-1]
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (
+        UniqueConstraint("razorpay_payment_id"),
+        Index("ix_payments_order_id", "order_id"),
+        CheckConstraint(
+            "status IN ('created', 'authorized', 'captured', 'refunded', 'failed')",
+            name="status_known",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True,
+                                    default=lambda: new_id("pmt"))
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
+    razorpay_payment_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str | None] = mapped_column(String(32))
+    amount: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_description: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    authorized_at: Mapped[dt.datetime | None]
+    captured_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+
+    order: Mapped[Order] = relationship(back_populates="payments")

@@ -1,0 +1,120 @@
+"""Who is calling: a JWT security policy with roles.
+
+``Authorization: Bearer <JWT>``, HS256 by default, claims ``sub`` (the user id), ``roles``
+(a list; ``admin`` and ``service`` mean something here) and ``exp`` (required). Views ask
+for one of three permissions:
+
+- ``user``: any authenticated caller;
+- ``admin``: a caller whose roles include ``admin``;
+- ``service``: a caller whose roles include ``service`` (a host app's backend).
+
+A host app may replace this policy with its own (``config.set_security_policy``) as long
+as its identity has ``user_id`` and ``roles``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import jwt
+from pyramid.authorization import Allowed, Denied
+from pyramid.request import Request
+
+from .clock import utcnow
+
+USER = "user"
+ADMIN = "admin"
+SERVICE = "service"
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def is_admin(self) -> bool:
+        return ADMIN in self.roles
+
+    @property
+    def is_service(self) -> bool:
+        return SERVICE in self.roles
+
+
+def issue_token(settings, sub: str, roles: list[str] | tuple[str, ...] = (),
+                ttl_seconds: int = 3600) -> str:
+    """A signed token for ``sub``; used by the sandbox's token route and by tests."""
+    now = utcnow()
+    claims = {
+        "sub": sub,
+        "roles": list(roles),
+        "iat": int(now.timestamp()),
+        "exp": int((now + dt.timedelta(seconds=ttl_seconds)).timestamp()),
+    }
+    return jwt.encode(claims, settings["jwt.secret"], algorithm=settings["jwt.algorithm"])
+
+
+class JWTSecurityPolicy:
+    def identity(self, request: Request) -> Identity | None:
+        return request.jwt_identity
+
+    def authenticated_userid(self, request: Request) -> str | None:
+        identity = request.jwt_identity
+        return identity.user_id if identity else None
+
+    def permits(self, request: Request, context, permission: str):
+        identity = request.jwt_identity
+        if identity is None:
+            return Denied("no identity")
+        if permission == USER:
+            return Allowed("authenticated")
+        if permission in identity.roles:
+            return Allowed(f"has role {permission}")
+        return Denied(f"lacks role {permission}")
+
+    def remember(self, request, userid, **kw):
+        return []
+
+    def forget(self, request, **kw):
+        return []
+
+
+def _jwt_identity(request: Request) -> Identity | None:
+    """Decode the bearer token once per request; why it failed goes on the request."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        request.auth_failure = "A bearer token is required."
+        return None
+    if scheme.lower() != "bearer" or not token.strip():
+        request.auth_failure = "Use 'Authorization: Bearer <token>'."
+        return None
+    settings = request.registry.settings
+    try:
+        claims = jwt.decode(
+            token.strip(),
+            settings["jwt.secret"],
+            algorithms=[settings["jwt.algorithm"]],
+            options={"require": ["sub", "exp"]},
+            leeway=settings["jwt.leeway_seconds"],
+        )
+    except jwt.ExpiredSignatureError:
+        request.auth_failure = "The token has expired."
+        return None
+    except jwt.InvalidTokenError:
+        request.auth_failure = "The token is not valid."
+        return None
+    sub, roles = claims.get("sub"), claims.get("roles", [])
+    if not isinstance(sub, str) or not sub or len(sub) > 128:
+        request.auth_failure = "The token's sub claim must be a user id."
+        return None
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        request.auth_failure = "The token's roles claim must be a list of strings."
+        return None
+    return Identity(user_id=sub, roles=frozenset(roles))
+
+
+def includeme(config) -> None:
+    config.add_request_method(_jwt_identity, "jwt_identity", reify=True)
+    config.set_security_policy(JWTSecurityPolicy())
