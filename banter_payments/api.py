@@ -25,6 +25,18 @@ OPERATIONS_KEY = "banter_payments.api_operations"
 
 
 @dataclass(frozen=True)
+class BodyVariants:
+    """One route, several body shapes chosen by who calls (``POST /orders`` takes a sku
+    from a user and an amount from a service). ``select(request)`` names the variant."""
+
+    variants: dict[str, colander.SchemaNode]
+    select: Any
+
+    def schema_for(self, request: Request) -> colander.SchemaNode:
+        return self.variants[self.select(request)]
+
+
+@dataclass(frozen=True)
 class Operation:
     route_name: str
     method: str
@@ -79,7 +91,10 @@ def _validated_body(request: Request) -> Any:
     operation = _operation(request)
     if operation is None or operation.body is None:
         raise RuntimeError(f"no body schema declared for {request.matched_route.name}")
-    return validate(operation.body, json_body(request))
+    schema = operation.body
+    if isinstance(schema, BodyVariants):
+        schema = schema.schema_for(request)
+    return validate(schema, json_body(request))
 
 
 def _validated_query(request: Request) -> Any:
@@ -164,9 +179,14 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
     if parameters:
         result["parameters"] = parameters
     if operation.body is not None:
+        if isinstance(operation.body, BodyVariants):
+            schema = {"oneOf": [dict(to_json_schema(node), title=name)
+                                for name, node in operation.body.variants.items()]}
+        else:
+            schema = to_json_schema(operation.body)
         result["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": to_json_schema(operation.body)}},
+            "content": {"application/json": {"schema": schema}},
         }
     if operation.permission and operation.permission != NO_PERMISSION_REQUIRED:
         result["security"] = [{"bearer": []}]

@@ -1,0 +1,48 @@
+from ..api import BodyVariants
+from .schemas import CatalogOrderBody, EmptyBody, OrderListQuery, ServiceOrderBody, VerifyBody
+
+ORDER_ERRORS = {400: "validation_failed", 401: "unauthenticated", 404: "not_found",
+                502: "gateway_error"}
+
+
+def includeme(config):
+    config.add_route("payments.orders.create", "/orders", request_method="POST")
+    config.add_route("payments.orders.list", "/orders", request_method="GET")
+    config.add_route("payments.orders.show", "/orders/{order_id}", request_method="GET")
+    config.add_route("payments.orders.retry", "/orders/{order_id}/retry")
+    config.add_route("payments.verify", "/verify")
+
+    config.add_api_operation(
+        "payments.orders.create", "POST", tag="orders", permission="user",
+        summary="Create an order: a user buys a catalog sku; a service asks for an amount",
+        body=BodyVariants(
+            variants={"user": CatalogOrderBody(), "service": ServiceOrderBody()},
+            select=lambda request: "service" if request.identity.is_service else "user",
+        ),
+        responses={201: "Order, with checkout options", **ORDER_ERRORS,
+                   409: "conflict: an order for this externalRef is open or paid"},
+    )
+    config.add_api_operation(
+        "payments.orders.list", "GET", tag="orders", permission="user",
+        summary="The caller's orders, newest first (admin: ?userId=)", query=OrderListQuery,
+        responses={200: "{items: [Order], nextCursor}", 400: "validation_failed",
+                   401: "unauthenticated"},
+    )
+    config.add_api_operation(
+        "payments.orders.show", "GET", tag="orders", permission="user",
+        summary="One order; poll until isConfirmed",
+        responses={200: "Order", 401: "unauthenticated", 404: "not_found"},
+    )
+    config.add_api_operation(
+        "payments.verify", "POST", tag="orders", permission="user", body=VerifyBody,
+        summary="Verify Razorpay Checkout's signature and confirm the payment with Razorpay",
+        responses={200: "Order", **ORDER_ERRORS, 409: "conflict: payment does not match",
+                   400: "validation_failed or signature_invalid"},
+    )
+    config.add_api_operation(
+        "payments.orders.retry", "POST", tag="orders", permission="user", body=EmptyBody,
+        summary="A new order for the same item after a failed or expired one",
+        responses={201: "Order, with checkout options", **ORDER_ERRORS,
+                   409: "conflict: paid, not failed, or already retried"},
+    )
+    config.scan(".views")

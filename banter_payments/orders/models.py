@@ -21,7 +21,10 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("razorpay_order_id"),
-        UniqueConstraint("source_app", "external_ref", name="uq_orders_external_ref"),
+        # A retry is made once per failed order; a second retry of the same order is a
+        # conflict, not a second new order.
+        UniqueConstraint("retry_of_id"),
+        Index("ix_orders_source_app_external_ref", "source_app", "external_ref"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount",
                         name="refunded_within_amount"),
@@ -37,6 +40,8 @@ class Order(Base):
                                     default=lambda: new_id("ord"))
     # Null for a service order that pays for a host app's own object without a user.
     user_id: Mapped[str | None] = mapped_column(String(128))
+    # Who asked for the order: the user, or the service (host app) that created it.
+    created_by: Mapped[str] = mapped_column(String(128))
     # Catalog orders have a sku; service orders have source_app + external_ref instead.
     sku: Mapped[str | None] = mapped_column(String(100))
     source_app: Mapped[str | None] = mapped_column(String(64))

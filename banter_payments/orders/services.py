@@ -1,0 +1,219 @@
+"""Creating, finding and showing orders.
+
+An order is stored only after Razorpay (or the sandbox) has created its side: if the
+gateway fails the client gets a 502 and nothing is written. The receipt sent to Razorpay
+is our order id, so every Razorpay order points back at ours.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.orm import Session
+
+from ..catalog.registry import CatalogItem, catalog
+from ..clock import isoformat
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..gateway.interfaces import IPaymentGateway
+from ..ids import new_id
+from ..security import Identity
+from .models import Order
+
+# Orders in these states may still be paid, so a new one for the same object is refused.
+OPEN_STATUSES = ("created", "attempted", "verified")
+
+
+def _gateway(request: Request) -> IPaymentGateway:
+    return request.find_service(IPaymentGateway)
+
+
+def _create(request: Request, order: Order) -> Order:
+    settings = request.registry.settings
+    notes = {"order_id": order.id}
+    if order.user_id:
+        notes["user_id"] = order.user_id
+    if order.sku:
+        notes["sku"] = order.sku
+    if order.external_ref:
+        notes["external_ref"] = order.external_ref
+    remote = _gateway(request).create_order(
+        amount=order.amount, currency=order.currency, receipt=order.id, notes=notes,
+        payment_capture=settings["razorpay.capture"] == "auto",
+    )
+    order.razorpay_order_id = str(remote["id"])
+    request.dbsession.add(order)
+    request.dbsession.flush()
+    return order
+
+
+def _catalog_order(item: CatalogItem, user_id: str, **extra: Any) -> Order:
+    return Order(
+        id=new_id("ord"), user_id=user_id, created_by=user_id, sku=item.sku,
+        amount=item.amount, currency=item.currency, grants=dict(item.grants),
+        entitlements=list(item.entitlements), title=item.name, **extra,
+    )
+
+
+def create_catalog_order(request: Request, identity: Identity, sku: str) -> Order:
+    item = catalog(request.registry).get(sku)
+    if item is None:
+        raise ValidationFailed(details={"sku": f"unknown sku {sku!r}"})
+    return _create(request, _catalog_order(item, identity.user_id))
+
+
+def create_service_order(request: Request, identity: Identity, body: dict) -> Order:
+    session = request.dbsession
+    open_order = session.scalar(
+        sa.select(Order.id).where(
+            Order.source_app == body["sourceApp"],
+            Order.external_ref == body["externalRef"],
+            Order.status.in_(OPEN_STATUSES + ("paid",)),
+        ).limit(1)
+    )
+    if open_order is not None:
+        raise Conflict("An order for this externalRef is already open or paid.",
+                       details={"orderId": open_order})
+    order = Order(
+        id=new_id("ord"), user_id=body["userId"], created_by=identity.user_id,
+        source_app=body["sourceApp"], external_ref=body["externalRef"],
+        amount=body["amount"], currency=body["currency"],
+        title=body["description"] or f"{body['sourceApp']} {body['externalRef']}",
+        metadata_=body.get("metadata", {}), customer=body.get("customer", {}),
+    )
+    return _create(request, order)
+
+
+def retry_order(request: Request, identity: Identity, order: Order) -> Order:
+    """A new order for the same thing after a failed or expired one."""
+    if order.status == "paid":
+        raise Conflict("A paid order cannot be retried.")
+    if order.status != "expired" and not _last_attempt_failed(order):
+        raise Conflict("Only an order whose payment failed, or that expired, can be retried.")
+    if request.dbsession.scalar(sa.select(Order.id).where(Order.retry_of_id == order.id)):
+        raise Conflict("This order has been retried already; retry the newest one.")
+    retry = Order(
+        id=new_id("ord"), user_id=order.user_id, created_by=identity.user_id,
+        sku=order.sku, source_app=order.source_app, external_ref=order.external_ref,
+        amount=order.amount, currency=order.currency, grants=dict(order.grants),
+        entitlements=list(order.entitlements), title=order.title,
+        metadata_=dict(order.metadata_), customer=dict(order.customer),
+        retry_of_id=order.id, attempt_count=order.attempt_count + 1,
+    )
+    return _create(request, retry)
+
+
+def _last_attempt_failed(order: Order) -> bool:
+    return bool(order.payments) and all(p.status == "failed" for p in order.payments)
+
+
+def can_see(identity: Identity, order: Order) -> bool:
+    """Owners see their orders; admins and the service that made an order see it too."""
+    if identity.is_admin:
+        return True
+    if order.user_id == identity.user_id or order.created_by == identity.user_id:
+        return True
+    return False
+
+
+def get_visible_order(request: Request, order_id: str) -> Order:
+    order = request.dbsession.get(Order, order_id)
+    if order is None or not can_see(request.identity, order):
+        raise NotFound("No such order.")
+    return order
+
+
+def find_by_razorpay_order_id(session: Session, razorpay_order_id: str) -> Order | None:
+    return session.scalar(sa.select(Order).where(Order.razorpay_order_id == razorpay_order_id))
+
+
+def encode_cursor(order_id: str) -> str:
+    return base64.urlsafe_b64encode(order_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"}) from None
+    if not value.startswith("ord_") or not value[4:].isalnum() or len(value) > 40:
+        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"})
+    return value
+
+
+def list_orders(session: Session, *, user_id: str, limit: int,
+                cursor: str | None) -> tuple[list[Order], str | None]:
+    """Newest first, keyset-paginated by id (ids are time-ordered)."""
+    query = sa.select(Order).where(
+        sa.or_(Order.user_id == user_id, Order.created_by == user_id)
+    )
+    if cursor:
+        query = query.where(Order.id < decode_cursor(cursor))
+    orders = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
+    return orders[:limit], next_cursor
+
+
+def checkout_options(request: Request, order: Order) -> dict[str, Any]:
+    """Razorpay Checkout's options object, ready to hand to checkout.js as it is."""
+    settings = request.registry.settings
+    prefill = {key: order.customer[key] for key in ("name", "email", "contact")
+               if order.customer.get(key)}
+    return {
+        "key": _gateway(request).key_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "order_id": order.razorpay_order_id,
+        "name": settings["banter_payments.checkout_name"],
+        "description": order.title,
+        "prefill": prefill,
+        "notes": {"order_id": order.id},
+    }
+
+
+def payment_to_json(order: Order) -> dict[str, Any] | None:
+    payment = order.latest_payment
+    if payment is None:
+        return None
+    return {
+        "razorpayPaymentId": payment.razorpay_payment_id,
+        "status": payment.status,
+        "method": payment.method,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "errorCode": payment.error_code,
+        "errorDescription": payment.error_description,
+    }
+
+
+def order_to_json(request: Request, order: Order, *, checkout: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": order.id,
+        "sku": order.sku,
+        "userId": order.user_id,
+        "title": order.title,
+        "status": order.status,
+        "isConfirmed": order.is_confirmed,
+        "amount": order.amount,
+        "currency": order.currency,
+        "razorpayOrderId": order.razorpay_order_id,
+        "payment": payment_to_json(order),
+        "grants": dict(order.grants),
+        "entitlements": list(order.entitlements),
+        "refundedAmount": order.refunded_amount,
+        "refundStatus": order.refund_status,
+        "retryOf": order.retry_of_id,
+        "attemptCount": order.attempt_count,
+        "createdAt": isoformat(order.created_at),
+        "paidAt": isoformat(order.paid_at),
+    }
+    if order.source_app:
+        data.update(sourceApp=order.source_app, externalRef=order.external_ref,
+                    metadata=dict(order.metadata_))
+    if checkout:
+        data["checkout"] = checkout_options(request, order)
+    return data
