@@ -1,0 +1,49 @@
+"""The served OpenAPI document matches the routes the app actually has."""
+
+from openapi_spec_validator import validate
+from pyramid.interfaces import IRoutesMapper
+
+from banter_payments.api import OPERATIONS_KEY
+
+# Routes that are not part of the REST contract: the mounted emulator speaks Razorpay's
+# API, documented by Razorpay.
+UNDOCUMENTED = {"payments.sandbox.razorpay"}
+
+
+def test_the_document_is_valid_openapi(testapp):
+    document = testapp.get("/api/payments/openapi.json").json
+    validate(document)
+    assert document["openapi"].startswith("3.")
+
+
+def test_every_route_is_documented_and_every_operation_is_routed(registry):
+    routes = {route.name for route in registry.getUtility(IRoutesMapper).get_routes()}
+    operations = {name for name, _method in registry[OPERATIONS_KEY]}
+    assert routes - UNDOCUMENTED - operations == set()
+    assert operations - routes == set()
+
+
+def test_the_document_lists_the_api_md_routes(testapp):
+    paths = testapp.get("/api/payments/openapi.json").json["paths"]
+    expected = {
+        "/api/payments/health": {"get"},
+        "/api/payments/catalog": {"get"},
+        "/api/payments/orders": {"get", "post"},
+        "/api/payments/orders/{order_id}": {"get"},
+        "/api/payments/orders/{order_id}/retry": {"post"},
+        "/api/payments/verify": {"post"},
+        "/api/payments/openapi.json": {"get"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+
+
+def test_request_bodies_come_from_the_validating_schemas(testapp):
+    paths = testapp.get("/api/payments/openapi.json").json["paths"]
+    create = paths["/api/payments/orders"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    variants = {variant["title"]: variant for variant in create["oneOf"]}
+    assert variants["user"]["required"] == ["sku"]
+    assert variants["user"]["additionalProperties"] is False
+    assert variants["service"]["properties"]["amount"]["type"] == "integer"
+    assert variants["service"]["properties"]["amount"]["minimum"] == 1
