@@ -177,3 +177,19 @@ def dbsession(registry):
     yield session
     session.rollback()
     session.close()
+
+
+@pytest.fixture
+def flush_webhooks(app):
+    """Deliver every webhook the sandbox has queued, now, through the app in-process."""
+    from banter_payments.sandbox.worker import flush_webhooks as flush
+
+    return lambda: flush(app, app=app)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _stop_sandbox_workers():
+    yield
+    from banter_payments.sandbox.worker import stop_workers
+
+    stop_workers()
