@@ -1,0 +1,69 @@
+"""The built-in Razorpay sandbox, mounted into the app when ``razorpay.mode = sandbox``.
+
+``includeme`` builds the emulator once, keeps it in the registry (the gateway hands it to
+the SDK through the in-process transport) and mounts it at ``/_sandbox/razorpay`` for
+everything else: a browser's simulated checkout, curl, or an SDK over real HTTP.
+
+Importing the package stays light (the migrations environment imports it for
+``sandbox_database_url``); the emulator itself is imported when it is included.
+"""
+
+from __future__ import annotations
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.wsgi import wsgiapp2
+
+from .config import APP_URL_ENVIRON_KEY, EMULATOR_KEY, sandbox_database_url
+
+__all__ = ["includeme", "sandbox_database_url"]
+
+
+def _webhook_path(route_prefix: str | None) -> str:
+    prefix = (route_prefix or "").strip("/")
+    return f"/{prefix}/webhooks/razorpay" if prefix else "/webhooks/razorpay"
+
+
+def _mount(emulator):
+    serve = wsgiapp2(emulator)
+
+    def sandbox_razorpay(context, request):
+        """Tell the emulator where this app lives, so its webhooks come back here."""
+        request.environ[APP_URL_ENVIRON_KEY] = request.application_url
+        return serve(context, request)
+
+    return sandbox_razorpay
+
+
+def includeme(config) -> None:
+    from .emulator import make_emulator
+    from .tokens import issue_sandbox_token
+
+    settings = config.registry.settings
+    mode = settings.get("razorpay.mode") or "sandbox"
+    if mode != "sandbox":
+        raise ConfigurationError(
+            f"banter_payments.sandbox is only for razorpay.mode = sandbox (it is {mode!r})"
+        )
+    emulator_settings = dict(settings)
+    emulator_settings["sandbox.webhook_path"] = settings.get(
+        "sandbox.webhook_path"
+    ) or _webhook_path(config.route_prefix)
+    emulator_settings["sandbox.database_url"] = sandbox_database_url(settings)
+    emulator = make_emulator(emulator_settings)
+    config.registry[EMULATOR_KEY] = emulator
+
+    config.add_route("payments.sandbox.razorpay", "/_sandbox/razorpay/*subpath")
+    config.add_view(
+        _mount(emulator),
+        route_name="payments.sandbox.razorpay",
+        permission=NO_PERMISSION_REQUIRED,
+        require_csrf=False,
+    )
+    config.add_route("payments.sandbox.token", "/_sandbox/token", request_method="POST")
+    config.add_view(
+        issue_sandbox_token,
+        route_name="payments.sandbox.token",
+        permission=NO_PERMISSION_REQUIRED,
+        require_csrf=False,
+    )

@@ -1,0 +1,171 @@
+"""The emulator's settings: which database, which keys, and the webhook knobs.
+
+The emulator is built both inside the app (from the app's already parsed settings) and
+alone by ``banter-sandbox`` (from command-line values), so it reads every setting
+defensively: typed values pass through, raw ini strings are parsed with the core's own
+parsers, and missing ones get the sandbox defaults. Settings the core does not declare
+yet (retry policy, refund behaviour, seed) have their defaults here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+from pyramid.exceptions import ConfigurationError
+from pyramid.settings import asbool
+from sqlalchemy.engine import make_url
+
+from banter_payments.settings import (
+    SANDBOX_KEY_ID,
+    SANDBOX_KEY_SECRET,
+    SANDBOX_WEBHOOK_SECRET,
+    SETTINGS,
+)
+
+DEFAULT_WEBHOOK_PATH = "/api/payments/webhooks/razorpay"
+
+# Registry keys: the emulator app in the main app's registry, the service in the
+# emulator's own registry.
+EMULATOR_KEY = "banter_payments.sandbox.emulator"
+SERVICE_KEY = "banter_payments.sandbox.service"
+# Set by the app that mounts the emulator: its own URL, which webhooks go back to.
+APP_URL_ENVIRON_KEY = "banter_payments.sandbox.app_url"
+
+
+def _float(minimum: float) -> Callable[[Any], float]:
+    def parse(value: Any) -> float:
+        if isinstance(value, bool):
+            raise ValueError("must be a number")
+        number = float(value)
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _int(minimum: int) -> Callable[[Any], int]:
+    def parse(value: Any) -> int:
+        if isinstance(value, bool):
+            raise ValueError("must be an integer")
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _refund_status(value: Any) -> str:
+    value = str(value).strip().lower()
+    if value not in ("processed", "pending"):
+        raise ValueError(f"must be processed or pending; got {value!r}")
+    return value
+
+
+# Sandbox settings the core's settings table does not declare: (default, parser).
+EXTRA_SETTINGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
+    "sandbox.webhook_path": (DEFAULT_WEBHOOK_PATH, lambda v: str(v).strip()),
+    "sandbox.webhook_retry_base": (1.0, _float(0)),
+    "sandbox.webhook_max_attempts": (6, _int(1)),
+    "sandbox.webhook_shuffle_window": (1.0, _float(0)),
+    "sandbox.refund_status": ("processed", _refund_status),
+    "sandbox.refund_delay": (1.0, _float(0)),
+    "sandbox.random_seed": (None, _int(0)),
+}
+
+
+def _read(settings: Mapping[str, Any], name: str) -> Any:
+    """One setting, parsed, or its default when missing or empty."""
+    if name in EXTRA_SETTINGS:
+        default, parse = EXTRA_SETTINGS[name]
+    else:
+        default, parse = SETTINGS[name].default, SETTINGS[name].parse
+    value = settings.get(name)
+    if value is None or value == "" or value == []:
+        return default
+    try:
+        return parse(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"setting {name}: {exc}") from None
+
+
+def sandbox_database_url(settings: Mapping[str, Any]) -> str:
+    """The database the emulator keeps its state in.
+
+    ``sandbox.database_url`` when set. Otherwise, when the app runs on a SQLite file, a
+    sibling file (``banter.sqlite`` -> ``banter-sandbox.sqlite``): SQLite has one write
+    lock per file, and the app's request transaction must never make the emulator wait
+    (the app may be waiting on the emulator at that moment). Otherwise the app's own
+    database, whose row locks do not get in each other's way.
+    """
+    explicit = settings.get("sandbox.database_url")
+    if explicit:
+        return str(explicit).strip()
+    app_url = str(settings.get("sqlalchemy.url") or SETTINGS["sqlalchemy.url"].default).strip()
+    url = make_url(app_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return app_url
+    path = PurePath(url.database)
+    sibling = path.with_name(f"{path.stem}-sandbox{path.suffix}")
+    return url.set(database=str(sibling)).render_as_string(hide_password=False)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """Everything the emulator reads from settings, parsed once."""
+
+    database_url: str
+    key_id: str
+    key_secret: str
+    webhook_secret: str
+    webhook_url: str | None
+    webhook_path: str
+    worker: bool
+    webhook_delay: float
+    webhook_duplicates: int
+    webhook_shuffle: bool
+    webhook_shuffle_window: float
+    webhook_drop_rate: float
+    webhook_timeout: float
+    webhook_retry_base: float
+    webhook_max_attempts: int
+    refund_status: str
+    refund_delay: float
+    random_seed: int | None
+    sqlite_busy_timeout_ms: int
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> SandboxConfig:
+        secrets = _read(settings, "razorpay.webhook_secrets") or [SANDBOX_WEBHOOK_SECRET]
+        drop_rate = _read(settings, "sandbox.webhook_drop_rate")
+        if drop_rate >= 1:
+            raise ConfigurationError("setting sandbox.webhook_drop_rate must be below 1")
+        webhook_path = _read(settings, "sandbox.webhook_path")
+        if not webhook_path.startswith("/"):
+            raise ConfigurationError("setting sandbox.webhook_path must start with /")
+        return cls(
+            database_url=sandbox_database_url(settings),
+            key_id=_read(settings, "razorpay.key_id") or SANDBOX_KEY_ID,
+            key_secret=_read(settings, "razorpay.key_secret") or SANDBOX_KEY_SECRET,
+            # Razorpay signs with one secret; the app may accept several during rotation.
+            webhook_secret=secrets[0],
+            webhook_url=_read(settings, "sandbox.webhook_url"),
+            webhook_path=webhook_path,
+            worker=asbool(_read(settings, "sandbox.worker")),
+            webhook_delay=_read(settings, "sandbox.webhook_delay"),
+            webhook_duplicates=_read(settings, "sandbox.webhook_duplicates"),
+            webhook_shuffle=asbool(_read(settings, "sandbox.webhook_shuffle")),
+            webhook_shuffle_window=_read(settings, "sandbox.webhook_shuffle_window"),
+            webhook_drop_rate=drop_rate,
+            webhook_timeout=_read(settings, "sandbox.webhook_timeout"),
+            webhook_retry_base=_read(settings, "sandbox.webhook_retry_base"),
+            webhook_max_attempts=_read(settings, "sandbox.webhook_max_attempts"),
+            refund_status=_read(settings, "sandbox.refund_status"),
+            refund_delay=_read(settings, "sandbox.refund_delay"),
+            random_seed=_read(settings, "sandbox.random_seed"),
+            sqlite_busy_timeout_ms=_read(settings, "sqlalchemy.sqlite_busy_timeout_ms"),
+        )

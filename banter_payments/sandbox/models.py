@@ -1,0 +1,179 @@
+"""The emulator's own tables: Razorpay's orders, payments and refunds, and a webhook outbox.
+
+They live on the core ``Base`` so that the one Alembic history creates them, but nothing
+outside the sandbox reads them: the app only ever sees this state through the Razorpay
+API and signed webhooks, exactly as it would see Razorpay's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from banter_payments.models.meta import Base, BigIntKey, Money
+
+ID = String(40)
+
+
+class SandboxOrder(Base):
+    __tablename__ = "sandbox_orders"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("amount_paid >= 0 AND amount_paid <= amount", name="amount_paid_range"),
+        CheckConstraint("status IN ('created', 'attempted', 'paid')", name="status_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    amount: Mapped[int] = mapped_column(Money)
+    amount_paid: Mapped[int] = mapped_column(Money, default=0)
+    currency: Mapped[str] = mapped_column(String(3))
+    receipt: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Razorpay's ``payment_capture``: capture automatically once authorized.
+    auto_capture: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(16), default="created")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+
+
+class SandboxPayment(Base):
+    __tablename__ = "sandbox_payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="amount_refunded_range"
+        ),
+        CheckConstraint(
+            "status IN ('created', 'authorized', 'captured', 'refunded', 'failed')",
+            name="status_known",
+        ),
+        CheckConstraint(
+            "refund_status IS NULL OR refund_status IN ('partial', 'full')",
+            name="refund_status_known",
+        ),
+        Index("ix_sandbox_payments_order_id", "order_id"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    order_id: Mapped[str] = mapped_column(ID, ForeignKey("sandbox_orders.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(16))
+    captured: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount_refunded: Mapped[int] = mapped_column(Money, default=0)
+    refund_status: Mapped[str | None] = mapped_column(String(16))
+    description: Mapped[str | None] = mapped_column(String(255))
+    card_id: Mapped[str | None] = mapped_column(ID)
+    bank: Mapped[str | None] = mapped_column(String(16))
+    wallet: Mapped[str | None] = mapped_column(String(16))
+    vpa: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(255))
+    contact: Mapped[str | None] = mapped_column(String(32))
+    notes: Mapped[dict] = mapped_column(JSON, default=dict)
+    fee: Mapped[int | None] = mapped_column(Money)
+    tax: Mapped[int | None] = mapped_column(Money)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_description: Mapped[str | None] = mapped_column(String(255))
+    error_source: Mapped[str | None] = mapped_column(String(32))
+    error_step: Mapped[str | None] = mapped_column(String(64))
+    error_reason: Mapped[str | None] = mapped_column(String(64))
+    # Where this payment's webhooks go when no fixed URL is configured: the app that
+    # served the checkout.
+    notify_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    captured_at: Mapped[dt.datetime | None]
+
+
+class SandboxRefund(Base):
+    __tablename__ = "sandbox_refunds"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'processed', 'failed')", name="status_known"),
+        CheckConstraint("outcome IN ('processed', 'failed')", name="outcome_known"),
+        # Razorpay's X-Refund-Idempotency is scoped to the payment; NULL keys never clash.
+        UniqueConstraint(
+            "payment_id",
+            "idempotency_key",
+            name="uq_sandbox_refunds_payment_id_idempotency_key",
+        ),
+        Index("ix_sandbox_refunds_payment_id", "payment_id"),
+        Index("ix_sandbox_refunds_status_settle_at", "status", "settle_at"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    payment_id: Mapped[str] = mapped_column(ID, ForeignKey("sandbox_payments.id"))
+    amount: Mapped[int] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    notes: Mapped[dict] = mapped_column(JSON, default=dict)
+    receipt: Mapped[str | None] = mapped_column(String(40))
+    arn: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    # Where a pending refund ends up when it settles.
+    outcome: Mapped[str] = mapped_column(String(16))
+    speed_requested: Mapped[str] = mapped_column(String(16))
+    speed_processed: Mapped[str | None] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    # SHA-256 of the canonical request body, to tell a retry from a reused key.
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+    notify_url: Mapped[str | None] = mapped_column(Text)
+    settle_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+class SandboxWebhook(Base):
+    """One copy of one event to deliver.
+
+    Duplicated deliveries are several rows with the same ``event_id`` and the same bytes.
+    The body and its signature are fixed when the event is raised, so every copy and
+    every retry sends exactly the same bytes, as Razorpay does.
+    """
+
+    __tablename__ = "sandbox_webhooks"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'delivering', 'delivered', 'dropped', 'failed')",
+            name="status_known",
+        ),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_sandbox_webhooks_status_deliver_at", "status", "deliver_at"),
+        Index("ix_sandbox_webhooks_event_id", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ID)
+    event: Mapped[str] = mapped_column(String(64))
+    copy: Mapped[int] = mapped_column(Integer, default=1)
+    target_url: Mapped[str] = mapped_column(Text)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    deliver_at: Mapped[dt.datetime]
+    lease_until: Mapped[dt.datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+SANDBOX_TABLES = [
+    SandboxOrder.__table__,
+    SandboxPayment.__table__,
+    SandboxRefund.__table__,
+    SandboxWebhook.__table__,
+]

@@ -1,0 +1,159 @@
+"""``banter-sandbox``: the Razorpay emulator served alone, over real HTTP.
+
+For running the app against a sandbox in another process (``razorpay.base_url`` set to
+this server's URL), for trying the SDK from a shell, and for tests that want a real
+socket between the SDK and the emulator. The emulator is mounted at ``/``, so the SDK's
+``base_url`` is just ``http://host:port``.
+
+The schema comes from the project's Alembic history, like every other table: the server
+refuses to start on a database it cannot migrate rather than invent tables of its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import waitress
+from alembic import command
+from alembic.config import Config
+
+import banter_payments
+from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
+
+from .config import sandbox_database_url
+from .emulator import make_emulator
+from .worker import stop_workers
+
+log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+# Where ``pserve development.ini`` serves the app by default.
+DEFAULT_WEBHOOK_URL = "http://127.0.0.1:6543/api/payments/webhooks/razorpay"
+
+
+class SandboxSetupError(Exception):
+    """The sandbox cannot start; the message says what to do."""
+
+
+def migrations_dir() -> Path:
+    """The project's one Alembic environment, next to the package in a source checkout."""
+    return Path(banter_payments.__file__).resolve().parent.parent / "migrations"
+
+
+def migrate(
+    database_url: str,
+    *,
+    directory: Path | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> None:
+    """Bring ``database_url`` to the head of the project's Alembic history.
+
+    The environment gets the URL both as ``sqlalchemy.url`` and as
+    ``sandbox.database_url``, so one that migrates the app's and the sandbox's databases
+    sees a single database here; the settings are in ``attributes["settings"]``.
+    """
+    directory = directory or migrations_dir()
+    if not (directory / "env.py").is_file():
+        raise SandboxSetupError(
+            f"cannot create the sandbox schema: no Alembic environment at {directory} "
+            "(banter-sandbox runs the project's migrations; run it from a source checkout "
+            "that has migrations/env.py)"
+        )
+    config = Config()
+    config.set_main_option("script_location", str(directory))
+    escaped = database_url.replace("%", "%%")
+    config.set_main_option("sqlalchemy.url", escaped)
+    config.set_main_option("sandbox.database_url", escaped)
+    config.attributes["settings"] = dict(settings or {})
+    try:
+        command.upgrade(config, "head")
+    except Exception as exc:
+        raise SandboxSetupError(f"migrating {database_url} failed: {exc}") from exc
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name.startswith("sandbox."):
+        raise argparse.ArgumentTypeError("expected sandbox.NAME=VALUE")
+    return name.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="banter-sandbox",
+        description="Serve the Razorpay-compatible sandbox; point razorpay.base_url at it.",
+    )
+    parser.add_argument("--host", default=DEFAULT_HOST)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument(
+        "--database-url",
+        default=sandbox_database_url({}),
+        help="where the sandbox keeps its state (default: %(default)s)",
+    )
+    parser.add_argument("--key-id", default=SANDBOX_KEY_ID)
+    parser.add_argument("--key-secret", default=SANDBOX_KEY_SECRET)
+    parser.add_argument("--webhook-secret", default=SANDBOX_WEBHOOK_SECRET)
+    parser.add_argument(
+        "--webhook-url",
+        default=DEFAULT_WEBHOOK_URL,
+        help="the app's webhook route, where events are delivered (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="extra",
+        action="append",
+        type=_setting,
+        default=[],
+        metavar="sandbox.NAME=VALUE",
+        help="any other sandbox setting, e.g. --set sandbox.webhook_duplicates=2",
+    )
+    return parser
+
+
+def build_settings(args: argparse.Namespace) -> dict[str, Any]:
+    settings: dict[str, Any] = {
+        "razorpay.mode": "sandbox",
+        "razorpay.key_id": args.key_id,
+        "razorpay.key_secret": args.key_secret,
+        "razorpay.webhook_secrets": [args.webhook_secret],
+        "sandbox.database_url": args.database_url,
+        "sandbox.webhook_url": args.webhook_url,
+        "sandbox.worker": True,
+    }
+    settings.update(dict(args.extra))
+    return settings
+
+
+def build_server(argv: Sequence[str] | None = None, *, migrations: Path | None = None):
+    """The migrated emulator behind a waitress server, not yet running."""
+    args = build_parser().parse_args(argv)
+    settings = build_settings(args)
+    migrate(args.database_url, directory=migrations, settings=settings)
+    app = make_emulator(settings)
+    return waitress.create_server(app, host=args.host, port=args.port), settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        server, settings = build_server(argv)
+    except SandboxSetupError as exc:
+        print(f"banter-sandbox: {exc}", file=sys.stderr)
+        return 2
+    host, port = server.effective_host, server.effective_port
+    print(f"Razorpay sandbox at http://{host}:{port} (use it as razorpay.base_url)")
+    print(f"Webhooks go to {settings['sandbox.webhook_url']}")
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        stop_workers()
+    return 0
