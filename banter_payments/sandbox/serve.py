@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +46,11 @@ def migrations_dir() -> Path:
     return Path(banter_payments.__file__).resolve().parent.parent / "migrations"
 
 
-def migrate(
-    database_url: str,
-    *,
-    directory: Path | None = None,
-    settings: Mapping[str, Any] | None = None,
-) -> None:
+def migrate(database_url: str, *, directory: Path | None = None) -> None:
     """Bring ``database_url`` to the head of the project's Alembic history.
 
-    The environment gets the URL both as ``sqlalchemy.url`` and as
-    ``sandbox.database_url``, so one that migrates the app's and the sandbox's databases
-    sees a single database here; the settings are in ``attributes["settings"]``.
+    The URL goes to the environment as ``-x url=...``, its way of migrating one given
+    database (rather than the ones an ini file names).
     """
     directory = directory or migrations_dir()
     if not (directory / "env.py").is_file():
@@ -67,10 +61,7 @@ def migrate(
         )
     config = Config()
     config.set_main_option("script_location", str(directory))
-    escaped = database_url.replace("%", "%%")
-    config.set_main_option("sqlalchemy.url", escaped)
-    config.set_main_option("sandbox.database_url", escaped)
-    config.attributes["settings"] = dict(settings or {})
+    config.cmd_opts = argparse.Namespace(x=[f"url={database_url}"])
     try:
         command.upgrade(config, "head")
     except Exception as exc:
@@ -134,7 +125,7 @@ def build_server(argv: Sequence[str] | None = None, *, migrations: Path | None =
     """The migrated emulator behind a waitress server, not yet running."""
     args = build_parser().parse_args(argv)
     settings = build_settings(args)
-    migrate(args.database_url, directory=migrations, settings=settings)
+    migrate(args.database_url, directory=migrations)
     app = make_emulator(settings)
     return waitress.create_server(app, host=args.host, port=args.port), settings
 
