@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from zope.interface import Attribute, Interface
 
+from ..errors import Conflict
+
+
+class LedgerConflict(Conflict):
+    """A reference that was already posted, asked for again with different amounts or
+    parties (TigerBeetle's ``exists_with_different_amount``): 409 ``conflict``."""
+
+    message = "This reference was already posted with different amounts."
+
 
 class ILedgerService(Interface):
     """A double-entry ledger inside the request's SQLAlchemy session.
@@ -24,8 +33,12 @@ class ILedgerService(Interface):
         ``InsufficientFunds`` when the balance is short. Returns the posting."""
 
     def transfer(from_owner, to_owner, asset, amount, reference, description,
-                 kind="transfer", metadata=None):
-        """Move ``amount`` between two users in one posting (both sides or neither)."""
+                 kind="transfer", metadata=None, from_description=None,
+                 to_description=None):
+        """Move ``amount`` between two users in one posting (both sides or neither);
+        raises ``InsufficientFunds`` when the sender's balance is short. Each side's
+        history shows its own description when given ("Gift to bob" / "Gift from
+        alice"), else ``description``."""
 
     def clawback(owner_id, amounts, reference, description, metadata=None):
         """Take back up to ``amounts`` ({asset: quantity}) into the clawback account,
@@ -39,3 +52,12 @@ class ILedgerService(Interface):
 
     def history(owner_id, asset=None, limit=20, cursor=None):
         """A keyset page of the owner's entries: ``(entries, next_cursor)``."""
+
+    def totals(owner_id, asset):
+        """``{"balance", "totalIn", "totalOut"}``: the balance and the lifetime sums of
+        what came in and went out, O(1)."""
+
+    def lock_accounts(owner_ids, asset):
+        """Lock the owners' accounts of ``asset`` (creating them) in ascending id order
+        until the transaction ends, so a check that must hold under concurrency (a daily
+        cap) can run before a posting. Returns ``{owner_id: balance}``."""

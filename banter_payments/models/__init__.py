@@ -12,6 +12,9 @@ from .meta import Base, metadata
 
 MODEL_MODULES = (
     "banter_payments.orders.models",
+    "banter_payments.ledger.models",
+    "banter_payments.wallet.models",
+    "banter_gifting.models",
 )
 
 

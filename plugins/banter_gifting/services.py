@@ -1,0 +1,82 @@
+"""Sending a gift: one ledger posting, one Gift row, both or neither.
+
+The daily cap is a sum over the sender's gifts since midnight UTC. Two concurrent gifts
+from one sender could both read the sum before either commits, so the sender's coin
+account is locked first (with the recipient's, in ascending id order, the same order the
+posting will lock them in, so opposite gifts cannot deadlock), and the sum is read while
+holding it. Every gift of one sender therefore queues on that lock, and each sees the
+ones committed before it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from banter_payments.clock import utcnow
+from banter_payments.errors import InsufficientFunds, RateLimited
+from banter_payments.ids import new_id
+from banter_payments.ledger.interfaces import ILedgerService
+
+from .models import Gift
+
+ASSET = "coins"
+
+
+@dataclass(frozen=True)
+class GiftLimits:
+    min_coins: int = 1
+    max_coins: int = 10_000
+    daily_cap_coins: int = 50_000
+
+
+def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: int,
+              note: str | None, limits: GiftLimits,
+              now: dt.datetime | None = None) -> tuple[Gift, int]:
+    """Move ``coins`` from sender to recipient; ``(gift, the sender's new balance)``.
+
+    Raises ``RateLimited`` past the daily cap and ``InsufficientFunds`` past the balance;
+    either way nothing is written.
+    """
+    if sender_id == recipient_id:
+        raise ValueError("a gift needs two different users")
+    if not limits.min_coins <= coins <= limits.max_coins:
+        raise ValueError(f"a gift is {limits.min_coins}-{limits.max_coins} coins")
+    session = ledger.session
+    now = now or utcnow()
+    balances = ledger.lock_accounts([sender_id, recipient_id], ASSET)
+
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    sent_today = session.scalar(
+        select(func.coalesce(func.sum(Gift.coins), 0))
+        .where(Gift.sender_id == sender_id, Gift.created_at >= day_start)
+    )
+    if sent_today + coins > limits.daily_cap_coins:
+        next_day = day_start + dt.timedelta(days=1)
+        raise RateLimited(
+            f"Gifts are limited to {limits.daily_cap_coins} coins a day.",
+            details={"dailyCapCoins": limits.daily_cap_coins, "sentTodayCoins": sent_today,
+                     "remainingCoins": max(limits.daily_cap_coins - sent_today, 0)},
+            headers={"Retry-After": str(max(int((next_day - now).total_seconds()), 1))},
+        )
+    if balances[sender_id] < coins:
+        raise InsufficientFunds(details={"asset": ASSET, "balance": balances[sender_id],
+                                         "required": coins})
+
+    gift_id = new_id("gft")
+    posting = ledger.transfer(
+        sender_id, recipient_id, ASSET, coins, f"gift:{gift_id}",
+        f"Gift from {sender_id} to {recipient_id}", kind="gift",
+        metadata={"giftId": gift_id},
+        from_description=f"Gift to {recipient_id}",
+        to_description=f"Gift from {sender_id}",
+    )
+    gift = Gift(id=gift_id, sender_id=sender_id, recipient_id=recipient_id, coins=coins,
+                note=note, posting_id=posting.id, created_at=now)
+    session.add(gift)
+    session.flush()
+    sender_balance = next(entry.balance_after for entry in posting.entries
+                          if entry.amount < 0)
+    return gift, sender_balance

@@ -1,0 +1,55 @@
+"""``POST /gifts``: the caller sends coins to another user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.request import Request
+from pyramid.view import view_config
+
+from banter_payments.clock import isoformat
+from banter_payments.errors import Forbidden, NotFound, ValidationFailed
+from banter_payments.events import GiftSent, emit
+from banter_payments.ledger.interfaces import ILedgerService
+
+from .models import Gift
+from .policy import gift_rules
+from .services import send_gift
+
+LIMITS_KEY = "banter_gifting.limits"
+
+
+@view_config(route_name="payments.gifts.create", request_method="POST", renderer="json",
+             permission="user")
+def create_gift(request: Request) -> dict[str, Any]:
+    body = request.validated_body
+    sender_id, recipient_id = request.identity.user_id, body["to"]
+    if recipient_id == sender_id:
+        raise ValidationFailed(details={"to": "You cannot send a gift to yourself."})
+    rules = gift_rules(request.registry)
+    if not rules.user_exists(request, recipient_id):
+        raise NotFound("No such user.")
+    reason = rules.refusal(request, sender_id, recipient_id)
+    if reason is not None:
+        raise Forbidden(reason)
+    gift, balance = send_gift(request.find_service(ILedgerService), sender_id,
+                              recipient_id, body["coins"], body["note"],
+                              request.registry[LIMITS_KEY])
+    emit(request, GiftSent(request=request, gift=gift))
+    request.response.status_int = 201
+    return gift_to_json(gift, balance)
+
+
+def gift_to_json(gift: Gift, sender_balance: int | None = None) -> dict[str, Any]:
+    result = {
+        "id": gift.id,
+        "from": gift.sender_id,
+        "to": gift.recipient_id,
+        "coins": gift.coins,
+        "note": gift.note,
+        "reference": f"gift:{gift.id}",
+        "createdAt": isoformat(gift.created_at),
+    }
+    if sender_balance is not None:
+        result["balance"] = sender_balance
+    return result
