@@ -16,6 +16,7 @@ from ..errors import ValidationFailed
 
 _PAYLOAD = re.compile(r"e([1-9][0-9]{0,18})")
 _ENCODED = re.compile(r"[A-Za-z0-9_-]{2,32}")
+MAX_ID = 2**63 - 1  # a 64-bit key
 
 
 def encode_cursor(entry_id: int) -> str:
@@ -34,7 +35,10 @@ def decode_cursor(cursor: str) -> int:
     match = _PAYLOAD.fullmatch(raw)
     if match is None or encode_cursor(int(match.group(1))) != cursor:
         raise _malformed()
-    return int(match.group(1))
+    entry_id = int(match.group(1))
+    if entry_id > MAX_ID:
+        raise _malformed()
+    return entry_id
 
 
 def _malformed() -> ValidationFailed:

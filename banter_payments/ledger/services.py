@@ -20,6 +20,10 @@ How a posting is made, and why each step is there:
 6. Entries are inserted after the balance update that locked their account, so within
    one account entry ids grow in commit order: keyset pages are stable under inserts.
 
+Every write is an ORM-enabled statement (``insert(Posting)``, not
+``insert(Posting.__table__)``): zope.sqlalchemy only commits a request's session it saw
+change, and it does not see plain Core statements.
+
 ``LedgerService(session)`` works on any session: the request's (``request.dbsession``,
 through ``request.find_service(ILedgerService)``) or a script's.
 """
@@ -240,11 +244,12 @@ class LedgerService:
         with self.session.begin_nested():
             ids = self._account_ids(keys)
             posting_id = self.session.execute(
-                self._insert(Posting.__table__)
+                self._insert(Posting)
                 .values(reference=reference, kind=kind, description=description,
-                        request=request, metadata=dict(metadata or {}))
+                        request=request, metadata_=dict(metadata or {}),
+                        created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["reference"])
-                .returning(Posting.__table__.c.id)
+                .returning(Posting.id)
             ).scalar()
             if posting_id is None:
                 # A concurrent transaction posted this reference first and committed.
@@ -255,7 +260,7 @@ class LedgerService:
             _check_balanced(legs)
             after = self._apply(legs, ids)
             if legs:
-                self.session.execute(insert(Entry.__table__), [
+                self.session.execute(insert(Entry), [
                     {
                         "posting_id": posting_id,
                         "account_id": ids[leg.key],
@@ -276,7 +281,6 @@ class LedgerService:
 
     def _apply(self, legs: list[Leg], ids: dict[AccountKey, int]) -> dict[AccountKey, int]:
         """Change the user balances, in ascending account id order; their new values."""
-        table = Account.__table__
         deltas: dict[AccountKey, int] = {}
         for leg in legs:
             if leg.owner_kind == USER:
@@ -285,16 +289,17 @@ class LedgerService:
         for key in sorted(deltas, key=ids.__getitem__):
             delta = deltas[key]
             new_balance = self.session.execute(
-                update(table)
-                .where(table.c.id == ids[key], table.c.balance + delta >= 0)
-                .values(balance=table.c.balance + delta,
-                        total_in=table.c.total_in + max(delta, 0),
-                        total_out=table.c.total_out + max(-delta, 0))
-                .returning(table.c.balance)
+                update(Account)
+                .where(Account.id == ids[key], Account.balance + delta >= 0)
+                .values(balance=Account.balance + delta,
+                        total_in=Account.total_in + max(delta, 0),
+                        total_out=Account.total_out + max(-delta, 0))
+                .returning(Account.balance)
+                .execution_options(synchronize_session=False)
             ).scalar()
             if new_balance is None:
-                balance = self.session.scalar(select(table.c.balance)
-                                              .where(table.c.id == ids[key]))
+                balance = self.session.scalar(select(Account.balance)
+                                              .where(Account.id == ids[key]))
                 raise InsufficientFunds(details={
                     "asset": key[2], "balance": balance, "required": -delta,
                 })
@@ -307,10 +312,9 @@ class LedgerService:
         keys = sorted(set(keys))
         ids = self._select_accounts(keys)
         missing = [key for key in keys if key not in ids]
-        table = Account.__table__
         for owner_kind, owner_id, asset in missing:
             self.session.execute(
-                self._insert(table)
+                self._insert(Account)
                 .values(owner_kind=owner_kind, owner_id=owner_id, asset=asset,
                         balance=None if owner_kind == SYSTEM else 0,
                         total_in=0, total_out=0, created_at=utcnow())
@@ -346,12 +350,14 @@ class LedgerService:
         return {key: balances[account_id] for key, account_id in ids.items()
                 if account_id in balances}
 
-    def _insert(self, table):
+    def _insert(self, entity):
+        """An ORM-enabled INSERT (so zope.sqlalchemy sees the session changed and commits
+        it) that knows ON CONFLICT on both databases."""
         dialect = self.session.get_bind().dialect.name
         if dialect == "postgresql":
-            return postgresql.insert(table)
+            return postgresql.insert(entity)
         if dialect == "sqlite":
-            return sqlite.insert(table)
+            return sqlite.insert(entity)
         raise RuntimeError(f"the ledger supports PostgreSQL and SQLite, not {dialect}")
 
     def _amounts(self, amounts: Mapping[str, int]) -> dict[str, int]:

@@ -32,7 +32,7 @@ def grant_entitlement(session: Session, user_id: str, name: str, source: str,
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(Entitlement.__table__)
+        insert(Entitlement)
         .values(user_id=user_id, name=name, source=source, granted_at=utcnow(),
                 expires_at=expires_at)
         .on_conflict_do_nothing(index_elements=["user_id", "name", "source"])

@@ -386,6 +386,7 @@ def test_history_of_an_unknown_owner_is_empty(ledger):
 @pytest.mark.parametrize("cursor", [
     "x", "!!!!", "ZTE=", "ZTF", "e1", "ZTA", "ZTAx", "ZS0x", "YTE", "ZTEyMw==",
     "ZTk5OTk5OTk5OTk5OTk5OTk5OTk5", "ZT" + "A" * 40, "ZTEK", "ZTE\n",
+    "ZTkyMjMzNzIwMzY4NTQ3NzU4MDg",  # e9223372036854775808: past a 64-bit key
 ])
 def test_a_malformed_cursor_is_a_validation_error(ledger, cursor):
     with pytest.raises(ValidationFailed) as caught:
@@ -403,3 +404,27 @@ def test_service_outside_a_request_accepts_any_asset(session):
     ledger.grant("alice", {"gems": 3}, "g", "Grant")
     session.commit()
     assert ledger.balance("alice", "gems") == 3
+
+
+@pytest.mark.parametrize("write", [
+    lambda ledger: ledger.grant("alice", {"coins": 5}, "g2", "Grant"),
+    lambda ledger: ledger.debit("alice", "coins", 1, "d", "Spend"),
+    lambda ledger: ledger.transfer("alice", "bob", "coins", 1, "t", "Gift"),
+    lambda ledger: ledger.clawback("alice", {"credits": 1}, "r", "Refund"),
+])
+def test_postings_in_a_request_transaction_are_committed(engine, ledger, session, write):
+    """zope.sqlalchemy commits a request's session only when it saw it change: every
+    ledger write must be visible to it (a Core statement is not, and is rolled back)."""
+    import transaction
+
+    from banter_payments.db import get_tm_session, session_factories
+
+    ledger.grant("alice", {"coins": 10}, "g1", "Grant")
+    session.commit()
+    manager = transaction.TransactionManager(explicit=True)
+    writer, _reader = session_factories(engine)
+    with manager:
+        request_session = get_tm_session(writer, manager)
+        posting = write(LedgerService(request_session))
+        reference = posting[0].reference if isinstance(posting, tuple) else posting.reference
+    assert ledger.posting(reference) is not None

@@ -1,0 +1,28 @@
+"""Fixtures for the wallet: a plain session, a ledger on it, and the app with credits."""
+
+from __future__ import annotations
+
+import pytest
+
+from banter_payments.db import session_factories
+from banter_payments.ledger.services import LedgerService
+
+
+@pytest.fixture
+def settings(settings):
+    settings["banter_payments.plugins"] = "banter_coins\nbanter_credits"
+    return settings
+
+
+@pytest.fixture
+def session(engine):
+    writer, _reader = session_factories(engine)
+    session = writer()
+    yield session
+    session.rollback()
+    session.close()
+
+
+@pytest.fixture
+def ledger(session):
+    return LedgerService(session)
