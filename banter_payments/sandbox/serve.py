@@ -15,17 +15,19 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import waitress
 from alembic import command
 from alembic.config import Config
+from pyramid.router import Router
 
 import banter_payments
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 
-from .config import sandbox_database_url
+from .config import SERVICE_KEY, sandbox_database_url
 from .emulator import make_emulator
 from .worker import stop_workers
 
@@ -121,25 +123,36 @@ def build_settings(args: argparse.Namespace) -> dict[str, Any]:
     return settings
 
 
-def build_server(argv: Sequence[str] | None = None, *, migrations: Path | None = None):
+@dataclass
+class Standalone:
+    server: Any
+    app: Router
+    settings: dict[str, Any]
+
+
+def build_server(
+    argv: Sequence[str] | None = None, *, migrations: Path | None = None
+) -> Standalone:
     """The migrated emulator behind a waitress server, not yet running."""
     args = build_parser().parse_args(argv)
     settings = build_settings(args)
     migrate(args.database_url, directory=migrations)
     app = make_emulator(settings)
-    return waitress.create_server(app, host=args.host, port=args.port), settings
+    server = waitress.create_server(app, host=args.host, port=args.port)
+    return Standalone(server, app, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        server, settings = build_server(argv)
+        standalone = build_server(argv)
     except SandboxSetupError as exc:
         print(f"banter-sandbox: {exc}", file=sys.stderr)
         return 2
+    server = standalone.server
     host, port = server.effective_host, server.effective_port
     print(f"Razorpay sandbox at http://{host}:{port} (use it as razorpay.base_url)")
-    print(f"Webhooks go to {settings['sandbox.webhook_url']}")
+    print(f"Webhooks go to {standalone.settings['sandbox.webhook_url']}")
     try:
         server.run()
     except KeyboardInterrupt:
@@ -147,4 +160,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.close()
         stop_workers()
+        standalone.app.registry[SERVICE_KEY].close()
     return 0

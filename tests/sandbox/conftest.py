@@ -1,7 +1,8 @@
 """Fixtures for the sandbox's own tests: an emulator on its own database, a webhook receiver.
 
 Each test module gets a temporary SQLite file (or, in the PostgreSQL pass, the database
-given with ``--database-url``), and every sandbox table is emptied after each test.
+given with ``--database-url``) built by the project's migrations, and every sandbox table
+is emptied after each test.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from sqlalchemy import delete, select
 
 from banter_payments.db import make_engine
 from banter_payments.gateway.transport import inprocess_session
-from banter_payments.models.meta import Base
 from banter_payments.sandbox.emulator import emulator_service, make_emulator
 from banter_payments.sandbox.models import SANDBOX_TABLES, SandboxWebhook
+from banter_payments.sandbox.serve import migrate
 from banter_payments.sandbox.worker import stop_workers
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
 
@@ -33,13 +34,11 @@ WEBHOOK_URL = f"http://{HOST}/api/payments/webhooks/razorpay"
 
 @pytest.fixture(scope="module")
 def sandbox_db(request, tmp_path_factory) -> str:
+    """A database migrated to head: a fresh SQLite file, or the PostgreSQL under test."""
     url = request.config.getoption("--database-url", default=None)
     if not (url and url.startswith("postgresql")):
         url = f"sqlite:///{tmp_path_factory.mktemp('sandbox') / 'sandbox.sqlite'}"
-    engine = make_engine(url)
-    # replaced by alembic once migrations exist
-    Base.metadata.create_all(engine, tables=SANDBOX_TABLES)
-    engine.dispose()
+    migrate(url)
     return url
 
 
@@ -192,20 +191,39 @@ class Receiver:
 
 
 @pytest.fixture
-def serve_wsgi() -> Iterator[Callable[[Any], str]]:
-    """``serve_wsgi(app)`` serves a WSGI app with waitress on a free loopback port and
-    returns its base URL; every server is closed after the test."""
+def run_server() -> Iterator[Callable[[Any], str]]:
+    """``run_server(server)`` runs a waitress server in a thread and returns its base URL;
+    every server is closed after the test."""
     servers = []
 
-    def serve(app) -> str:
-        server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+    def run(server) -> str:
+        closing = threading.Event()
+
+        def loop() -> None:
+            try:
+                server.run()
+            except OSError:
+                # Closing the sockets under a running select() ends the loop this way.
+                if not closing.is_set():
+                    raise
+
+        threading.Thread(target=loop, daemon=True).start()
+        servers.append((server, closing))
         return f"http://127.0.0.1:{server.effective_port}"
 
-    yield serve
-    for server in servers:
+    yield run
+    for server, closing in servers:
+        closing.set()
         server.close()
+
+
+@pytest.fixture
+def serve_wsgi(run_server) -> Callable[[Any], str]:
+    """``serve_wsgi(app)`` serves a WSGI app with waitress on a free loopback port and
+    returns its base URL."""
+    return lambda app: run_server(
+        waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
+    )
 
 
 @pytest.fixture
