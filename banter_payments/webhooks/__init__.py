@@ -1,0 +1,58 @@
+"""Razorpay webhooks: the signed endpoint, the record of every delivery, and replays.
+
+The dispatch itself (``config.add_webhook_handler``) lives in ``registry``; the core's
+payment handlers are registered by ``banter_payments.payments`` through it.
+"""
+
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .schemas import DeliveryListQuery, ReplayBody
+
+ADMIN_ERRORS = {401: "unauthenticated", 403: "forbidden"}
+
+
+def includeme(config):
+    config.include(".registry")
+    config.add_route("payments.webhooks.razorpay", "/webhooks/razorpay")
+    config.add_route("payments.webhooks.list", "/admin/webhooks")
+    config.add_route("payments.webhooks.show", "/admin/webhooks/{delivery_id}")
+    config.add_route("payments.webhooks.replay", "/admin/webhooks/{delivery_id}/replay")
+
+    config.add_api_operation(
+        "payments.webhooks.razorpay", "POST", tag="webhooks",
+        permission=NO_PERMISSION_REQUIRED,
+        summary="Razorpay's signed event (X-Razorpay-Signature over the raw body); "
+                "deduplicated by X-Razorpay-Event-Id",
+        responses={200: "{status: processed|duplicate|ignored, deliveryId}",
+                   400: "signature_invalid, or validation_failed (not an event, or the "
+                        "payment does not match its order)",
+                   503: "webhook_processing_failed: recorded; deliver it again"},
+        response_schema={
+            "type": "object", "required": ["status", "deliveryId"],
+            "properties": {
+                "status": {"type": "string", "enum": ["processed", "duplicate", "ignored"]},
+                "deliveryId": {"type": "string"},
+            },
+        },
+    )
+    config.add_api_operation(
+        "payments.webhooks.list", "GET", tag="admin", permission="admin",
+        summary="Stored webhook deliveries, newest first (?status=failed)",
+        query=DeliveryListQuery,
+        responses={200: "{items: [Delivery], nextCursor}", 400: "validation_failed",
+                   **ADMIN_ERRORS},
+    )
+    config.add_api_operation(
+        "payments.webhooks.show", "GET", tag="admin", permission="admin",
+        summary="One stored delivery with its headers, raw body and traceback",
+        responses={200: "Delivery", 404: "not_found", **ADMIN_ERRORS},
+    )
+    config.add_api_operation(
+        "payments.webhooks.replay", "POST", tag="admin", permission="admin",
+        body=ReplayBody,
+        summary="Dispatch a stored delivery again (recorded as a new delivery)",
+        responses={200: "the new Delivery; its status says how the replay went",
+                   404: "not_found", 409: "conflict: the delivery was refused on arrival",
+                   **ADMIN_ERRORS},
+    )
+    config.scan(".views")

@@ -1,0 +1,58 @@
+"""SQL helpers for writing with Core statements inside a transaction-managed session.
+
+Core ``INSERT``/``UPDATE`` statements run through ``session.execute`` are invisible to
+zope.sqlalchemy, which commits a session only when it knows the session wrote (an ORM
+flush tells it; a Core statement does not) and otherwise rolls it back as read-only.
+``write`` runs a statement and says so (``mark_changed``), so a transaction whose only
+writes are conditional UPDATEs still commits.
+
+The idiom every door into the state machine relies on is insert unless present.
+
+``INSERT ... ON CONFLICT DO NOTHING`` is how two concurrent reports of the same payment (or
+two deliveries of the same webhook) end up as one row: on PostgreSQL the second insert
+waits for the first transaction and then does nothing; on SQLite writers are serialized
+anyway (``BEGIN IMMEDIATE``). Both dialects spell it the same way in SQLAlchemy, but the
+construct must come from the dialect in use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Column, Executable, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
+from sqlalchemy.orm import Session
+from zope.sqlalchemy import mark_changed
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_unless_present(session: Session, table: Table, values: dict[str, Any],
+                          conflict_columns: Sequence[str],
+                          returning: Column | None = None) -> Any:
+    """Insert one row unless a row with the same ``conflict_columns`` exists.
+
+    Returns the ``returning`` column's value of the inserted row (or True when no column
+    is asked for), and None when a row was already there.
+    """
+    dialect = session.get_bind().dialect.name
+    try:
+        insert = _INSERTS[dialect]
+    except KeyError:
+        raise RuntimeError(f"no INSERT ... ON CONFLICT support for {dialect}") from None
+    statement = insert(table).values(**values).on_conflict_do_nothing(
+        index_elements=list(conflict_columns)
+    )
+    if returning is None:
+        return True if write(session, statement).rowcount == 1 else None
+    return write(session, statement.returning(returning)).scalar_one_or_none()
+
+
+def write(session: Session, statement: Executable) -> Result:
+    """Execute a Core INSERT/UPDATE/DELETE and mark the session as changed, so the
+    transaction manager commits it."""
+    result = session.execute(statement)
+    mark_changed(session)
+    return result

@@ -1,0 +1,92 @@
+"""What Razorpay sent us, kept for audit, deduplication and replay.
+
+Two tables, because "each event is processed once" and "every delivery is kept" are
+different facts:
+
+- ``WebhookEvent``: one row per distinct event, keyed by ``dedup_key`` under a unique
+  constraint (``X-Razorpay-Event-Id``, or ``sha256:<digest of the body>`` when the header
+  is missing). Its ``status`` is where processing stands: ``processed``, ``ignored``
+  (nobody handles the event, or it concerns an order we do not know), ``failed`` (a
+  handler raised; a redelivery or a replay runs it again) or ``rejected`` (the signed
+  payload does not fit our order; answered 400). Only events whose signature verified
+  get a row, so a forged delivery cannot occupy a real event's id.
+- ``WebhookDelivery``: one row per HTTP delivery (and per replay), whatever it carried:
+  selected headers, the raw body bytes, when it came, and its outcome (``processed``,
+  ``duplicate``, ``ignored``, ``failed``, ``rejected``) with the error and traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..ids import new_id
+from ..models.meta import Base
+
+EVENT_STATUSES = ("processed", "ignored", "failed", "rejected")
+DELIVERY_OUTCOMES = ("processed", "duplicate", "ignored", "failed", "rejected")
+# Statuses after which a redelivery is only a duplicate; the others are tried again.
+FINAL_EVENT_STATUSES = ("processed", "ignored")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class WebhookEvent(Base):
+    __tablename__ = "webhook_events"
+    __table_args__ = (
+        UniqueConstraint("dedup_key"),
+        CheckConstraint(_in("status", EVENT_STATUSES), name="status_known"),
+        Index("ix_webhook_events_status_updated_at", "status", "updated_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True,
+                                    default=lambda: new_id("whe"))
+    dedup_key: Mapped[str] = mapped_column(String(128))
+    # X-Razorpay-Event-Id as sent; None when the delivery had none.
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    event: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(default=1)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        CheckConstraint(_in("outcome", DELIVERY_OUTCOMES), name="outcome_known"),
+        CheckConstraint("source IN ('razorpay', 'replay')", name="source_known"),
+        Index("ix_webhook_deliveries_outcome_id", "outcome", "id"),
+        Index("ix_webhook_deliveries_webhook_event_id", "webhook_event_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True,
+                                    default=lambda: new_id("whd"))
+    # The event this delivery carried; None when the signature or body was refused.
+    webhook_event_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_events.id"))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    event: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(16), default="razorpay")
+    # The stored delivery a replay re-dispatched.
+    replay_of_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_deliveries.id"))
+    headers: Mapped[dict] = mapped_column(default=dict)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(String(1000))
+    traceback: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int | None]

@@ -1,0 +1,146 @@
+"""``POST /webhooks/razorpay`` and the admin routes over stored deliveries."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from pyramid.response import Response
+from pyramid.security import NO_PERMISSION_REQUIRED
+from pyramid.view import view_config
+
+from ..clock import isoformat
+from ..errors import Conflict, NotFound, ValidationFailed, error_response
+from .models import WebhookDelivery, WebhookEvent
+from .services import Received, ReplayRefused, receive, replay
+
+RETRY_AFTER_SECONDS = 60
+
+
+def received_response(request: Request, received: Received) -> Response:
+    """2xx for processed, duplicate and ignored; 400 for a refused delivery; 503 (with
+    Retry-After) when processing failed. Returned, never raised: pyramid_tm then commits
+    the record of the delivery, failures included."""
+    if received.outcome == "failed":
+        return error_response(
+            request, 503, "webhook_processing_failed",
+            "The event could not be processed; it was recorded and will be processed "
+            "when it is delivered again.",
+            {"deliveryId": received.delivery_id},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if received.outcome == "rejected":
+        return error_response(request, 400, received.error_code or "validation_failed",
+                              received.error or "The delivery was refused.",
+                              {**received.details, "deliveryId": received.delivery_id})
+    response = Response(json_body={"status": received.outcome,
+                                   "deliveryId": received.delivery_id}, charset="utf-8")
+    response.content_type = "application/json"
+    return response
+
+
+@view_config(route_name="payments.webhooks.razorpay", request_method="POST",
+             permission=NO_PERMISSION_REQUIRED)
+def razorpay_webhook(request: Request) -> Response:
+    return received_response(request, receive(request))
+
+
+def encode_cursor(delivery_id: str) -> str:
+    return base64.urlsafe_b64encode(delivery_id.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        value = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
+        value = value.decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        value = ""
+    if not value.startswith("whd_") or not value[4:].isalnum() or len(value) > 40:
+        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"})
+    return value
+
+
+def delivery_to_json(delivery: WebhookDelivery, event: WebhookEvent | None, *,
+                     full: bool = False) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": delivery.id,
+        "eventId": delivery.event_id,
+        "event": delivery.event,
+        "source": delivery.source,
+        "replayOf": delivery.replay_of_id,
+        "receivedAt": isoformat(delivery.received_at),
+        "status": delivery.outcome,
+        "error": delivery.error,
+        "durationMs": delivery.duration_ms,
+        # Where the event stands now: a failed delivery may have been processed since.
+        "eventStatus": event.status if event else None,
+        "eventAttempts": event.attempts if event else None,
+    }
+    if full:
+        data.update(
+            headers=dict(delivery.headers),
+            body=delivery.body.decode("utf-8", errors="replace"),
+            traceback=delivery.traceback,
+        )
+    return data
+
+
+@view_config(route_name="payments.webhooks.list", request_method="GET", renderer="json",
+             permission="admin")
+def list_deliveries(request: Request) -> dict[str, Any]:
+    query = request.validated_query
+    statement = (sa.select(WebhookDelivery, WebhookEvent)
+                 .outerjoin(WebhookEvent,
+                            WebhookEvent.id == WebhookDelivery.webhook_event_id))
+    if query["status"]:
+        statement = statement.where(WebhookDelivery.outcome == query["status"])
+    if query["event"]:
+        statement = statement.where(WebhookDelivery.event == query["event"])
+    if query["cursor"]:
+        statement = statement.where(WebhookDelivery.id < decode_cursor(query["cursor"]))
+    limit = query["limit"]
+    rows = request.dbsession.execute(
+        statement.order_by(WebhookDelivery.id.desc()).limit(limit + 1)
+    ).all()
+    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
+    return {"items": [delivery_to_json(d, e) for d, e in rows[:limit]],
+            "nextCursor": next_cursor}
+
+
+def _stored(request: Request) -> tuple[WebhookDelivery, WebhookEvent | None]:
+    delivery = request.dbsession.get(WebhookDelivery, request.matchdict["delivery_id"])
+    if delivery is None:
+        raise NotFound("No such webhook delivery.")
+    event = (request.dbsession.get(WebhookEvent, delivery.webhook_event_id)
+             if delivery.webhook_event_id else None)
+    return delivery, event
+
+
+@view_config(route_name="payments.webhooks.show", request_method="GET", renderer="json",
+             permission="admin")
+def show_delivery(request: Request) -> dict[str, Any]:
+    delivery, event = _stored(request)
+    return delivery_to_json(delivery, event, full=True)
+
+
+@view_config(route_name="payments.webhooks.replay", request_method="POST",
+             renderer="json", permission="admin")
+def replay_delivery(request: Request) -> dict[str, Any]:
+    """Dispatch a stored delivery again; answers the new delivery it produced. A replay
+    that fails is recorded like any failed delivery and reported in its ``status``."""
+    if request.body:
+        request.validated_body  # noqa: B018 - only an empty object is accepted
+    stored, _ = _stored(request)
+    try:
+        received = replay(request, stored.id)
+    except ReplayRefused as exc:
+        raise Conflict(str(exc)) from None
+    request.dbsession.flush()
+    delivery, event = request.dbsession.get(WebhookDelivery, received.delivery_id), None
+    if delivery.webhook_event_id:
+        event = request.dbsession.get(WebhookEvent, delivery.webhook_event_id,
+                                      populate_existing=True)
+    return delivery_to_json(delivery, event)

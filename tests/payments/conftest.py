@@ -1,0 +1,63 @@
+"""The app with a fake gateway, and a way to call the state machine directly.
+
+``payment_kit.py`` (builders, ``FakeGateway``) is shared with the webhook and reconcile
+tests; under ``--import-mode=importlib`` it is loaded by path, once, and handed to tests
+as the ``kit`` fixture.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from banter_payments.events import OrderPaid, PaymentFailed
+from banter_payments.reconcile.services import job_request
+
+
+def load_kit():
+    name = "banter_tests_payment_kit"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            name, Path(__file__).resolve().parents[1] / "payments" / "payment_kit.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def kit():
+    return load_kit()
+
+
+@pytest.fixture
+def gateway(kit):
+    return kit.FakeGateway()
+
+
+@pytest.fixture
+def announced() -> list:
+    """Every OrderPaid / PaymentFailed emitted, in order."""
+    return []
+
+
+@pytest.fixture
+def app(settings, kit, gateway, announced):
+    app = kit.make_app(settings, gateway)
+    app.registry.registerHandler(announced.append, (OrderPaid,))
+    app.registry.registerHandler(announced.append, (PaymentFailed,))
+    return app
+
+
+@pytest.fixture
+def run(registry):
+    """``run(fn)``: ``fn(request)`` in one committed transaction of a job request."""
+
+    def call(fn):
+        with job_request(registry) as request, request.tm:
+            return fn(request)
+
+    return call
