@@ -46,6 +46,7 @@ def includeme(config: Configurator) -> None:
         config.include(".payments")
         config.include(".orders")
         config.include(".webhooks")
+        config.include(".reconcile")
         config.include(".wallet")
         config.include(".health")
         if settings["razorpay.mode"] == "sandbox":

@@ -15,7 +15,6 @@ from typing import Any
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
-from pyramid.security import NO_PERMISSION_REQUIRED
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +156,8 @@ def unexpected_error_view(exc: Exception, request: Request) -> Response:
 
 
 def includeme(config) -> None:
-    config.add_exception_view(api_error_view, context=APIError,
-                              permission=NO_PERMISSION_REQUIRED)
+    config.add_exception_view(api_error_view, context=APIError)
     config.add_notfound_view(not_found_view)
     config.add_forbidden_view(forbidden_view)
-    config.add_exception_view(http_exception_view, context=HTTPException,
-                              permission=NO_PERMISSION_REQUIRED)
-    config.add_exception_view(unexpected_error_view, context=Exception,
-                              permission=NO_PERMISSION_REQUIRED)
+    config.add_exception_view(http_exception_view, context=HTTPException)
+    config.add_exception_view(unexpected_error_view, context=Exception)

@@ -18,8 +18,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import jwt
-from pyramid.authorization import Allowed, Denied
 from pyramid.request import Request
+from pyramid.security import Allowed, Denied
 
 from .clock import utcnow
 

@@ -14,6 +14,8 @@ MODEL_MODULES = (
     "banter_payments.orders.models",
     "banter_payments.ledger.models",
     "banter_payments.wallet.models",
+    "banter_payments.webhooks.models",
+    "banter_payments.reconcile.models",
     "banter_gifting.models",
 )
 
