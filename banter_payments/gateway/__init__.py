@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-import razorpay
+import razorpay as razorpay_sdk
 import requests
 
 from .interfaces import IPaymentGateway
@@ -35,7 +35,7 @@ def includeme(config) -> None:
     mount = "/" + (config.route_prefix or "").strip("/") + SANDBOX_MOUNT
     mount = mount.replace("//", "/")
 
-    def client_for(request) -> razorpay.Client:
+    def client_for(request) -> razorpay_sdk.Client:
         if inprocess:
             from .transport import inprocess_session
 
@@ -43,12 +43,12 @@ def includeme(config) -> None:
             # call go back to the app that made it.
             base_url = request.host_url + mount
             emulator = request.registry["banter_payments.sandbox.emulator"]
-            return razorpay.Client(session=inprocess_session(emulator, base_url), auth=auth,
+            return razorpay_sdk.Client(session=inprocess_session(emulator, base_url), auth=auth,
                                    base_url=base_url)
         options = {}
         if settings["razorpay.base_url"]:
             options["base_url"] = settings["razorpay.base_url"].rstrip("/")
-        return razorpay.Client(session=shared_session, auth=auth, **options)
+        return razorpay_sdk.Client(session=shared_session, auth=auth, **options)
 
     def gateway_factory(context, request):
         client = client_for(request)
