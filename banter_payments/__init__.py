@@ -36,6 +36,13 @@ def includeme(config: Configurator) -> None:
     config.include(".events")
     config.include(".api")
 
+    # Request hardening (outermost tween: body limit, security headers, CORS, log
+    # redaction), idempotency keys (a tween claiming keys outside pyramid_tm and one
+    # recording answers inside it) and per-route rate limits (after routing).
+    config.include(".http")
+    config.include(".idempotency")
+    config.include(".ratelimit")
+
     prefix = config.route_prefix or settings["banter_payments.route_prefix"]
     with config.route_prefix_context(None if config.route_prefix else prefix):
         # The configuration hooks plugins and host apps use (add_asset,

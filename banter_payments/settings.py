@@ -109,6 +109,21 @@ SETTINGS: dict[str, Setting] = {
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, _number(int, 0)),
     "orders.expire_after_seconds": Setting(24 * 60 * 60, _number(int, 60)),
+    # Request hardening (banter_payments.http)
+    "banter_payments.https": Setting(False, _bool),
+    "cors.allowed_origins": Setting([], _list),
+    "cors.max_age_seconds": Setting(600, _number(int, 0)),
+    # Idempotency keys (banter_payments.idempotency): kept at least 24 hours
+    "idempotency.ttl_seconds": Setting(24 * 60 * 60, _number(int, 24 * 60 * 60)),
+    "idempotency.lease_seconds": Setting(120, _number(int, 5)),
+    # Rate limits (banter_payments.ratelimit); rules are "route: limit[; limit]" by comma
+    "ratelimit.enabled": Setting(True, _bool),
+    "ratelimit.storage_url": Setting("memory://", env="RATELIMIT_STORAGE_URL"),
+    "ratelimit.strategy": Setting("moving-window", _choice("fixed-window", "moving-window", "sliding-window-counter")),  # noqa: E501
+    "ratelimit.rules": Setting("payments.orders.create: 15/hour, payments.verify: 10/15minutes"),  # noqa: E501
+    "ratelimit.exempt_roles": Setting(["service"], _list),
+    # Refunds (banter_payments.refunds)
+    "refunds.require_full_clawback": Setting(False, _bool),
 }
 
 

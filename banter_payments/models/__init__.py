@@ -12,11 +12,13 @@ from .meta import Base, metadata
 
 MODEL_MODULES = (
     "banter_payments.orders.models",
+    "banter_payments.idempotency.models",
+    "banter_payments.sandbox.models",
     "banter_payments.ledger.models",
     "banter_payments.wallet.models",
+    "banter_gifting.models",
     "banter_payments.webhooks.models",
     "banter_payments.reconcile.models",
-    "banter_gifting.models",
 )
 
 

@@ -1,0 +1,68 @@
+"""The hardening tween: the outermost layer of every request.
+
+It sits above the idempotency tween and pyramid_tm, so that a refused body never
+claims an idempotency key or opens a transaction, and so that every answer (a replayed
+one, a 413, an error rendered by an exception view) leaves with the same headers.
+"""
+
+from __future__ import annotations
+
+from pyramid.request import Request
+from pyramid.response import Response
+
+from ..errors import PayloadTooLarge, error_response
+from .bodylimit import check_body
+from .headers import (
+    add_cors_headers,
+    add_security_headers,
+    allowed_origin,
+    is_preflight,
+    normalize_origin,
+    preflight_response,
+)
+from .redaction import redact
+
+TWEEN = "banter_payments.http.tweens.hardening_tween_factory"
+
+
+def hardening_tween_factory(handler, registry):
+    settings = registry.settings
+    limit = settings["banter_payments.max_body_bytes"]
+    https = settings["banter_payments.https"]
+    origins = frozenset(normalize_origin(o) for o in settings["cors.allowed_origins"])
+    max_age = settings["cors.max_age_seconds"]
+
+    def hardening_tween(request: Request) -> Response:
+        origin = allowed_origin(request, origins)
+        if origin is not None and is_preflight(request):
+            response = preflight_response(request, origin, max_age)
+        elif check_body(request.environ, limit):
+            error = PayloadTooLarge(details={"limit": limit})
+            response = error_response(request, error.status, error.code, error.message,
+                                      error.details)
+        else:
+            response = handler(request)
+            if response.status_code >= 400:
+                _redact_body(response)
+        add_security_headers(response, https=https)
+        if origin is not None:
+            add_cors_headers(response, origin)
+        elif origins:
+            response.vary = tuple(response.vary or ()) + ("Origin",)
+        return response
+
+    return hardening_tween
+
+
+def _redact_body(response: Response) -> None:
+    """An error body never repeats a secret or a signature, whoever wrote it."""
+    if not (response.content_type or "").endswith("json"):
+        return
+    body = response.body
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    cleaned = redact(text)
+    if cleaned != text:
+        response.body = cleaned.encode("utf-8")
