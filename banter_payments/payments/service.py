@@ -101,7 +101,7 @@ class PaymentReport:
         if order_id is not None and (not isinstance(order_id, str) or len(order_id) > 64):
             problems["order_id"] = "must be an order id or null"
         status = entity.get("status")
-        if status not in PAYMENT_STATUSES:
+        if not isinstance(status, str) or status not in PAYMENT_STATUSES:
             problems["status"] = "must be a known payment status"
         amount = entity.get("amount")
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:

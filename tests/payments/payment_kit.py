@@ -151,12 +151,16 @@ class FakeGateway:
         return signature == "good"
 
 
-def make_app(settings: dict[str, Any], gateway: FakeGateway | None = None):
-    """The real app, with ``gateway`` answering for ``IPaymentGateway`` when given."""
+def make_app(settings: dict[str, Any], gateway: FakeGateway | None = None,
+             configure=None):
+    """The real app, with ``gateway`` answering for ``IPaymentGateway`` when given, and
+    ``configure(config)`` run after the core is included (as a host app would)."""
     with Configurator(settings=dict(settings)) as config:
         config.include("banter_payments")
         if gateway is not None:
             config.register_service_factory(gateway, IPaymentGateway)
+        if configure is not None:
+            configure(config)
     return config.make_wsgi_app()
 
 
@@ -210,3 +214,18 @@ def payment_rows(session, order_id: str) -> list[Payment]:
 
 def reload(session, order: Order) -> Order:
     return _read(session, lambda s: s.get(Order, order.id, populate_existing=True))
+
+
+def deliveries(session) -> list:
+    """Every stored webhook delivery, oldest first (detached rows)."""
+    from banter_payments.webhooks.models import WebhookDelivery
+
+    return _read(session, lambda s: list(s.scalars(
+        sa.select(WebhookDelivery).order_by(WebhookDelivery.received_at, WebhookDelivery.id))))
+
+
+def webhook_events(session) -> list:
+    from banter_payments.webhooks.models import WebhookEvent
+
+    return _read(session, lambda s: list(s.scalars(
+        sa.select(WebhookEvent).order_by(WebhookEvent.created_at, WebhookEvent.id))))

@@ -232,6 +232,8 @@ class TestMismatch:
         None, [], {}, {"id": "pay_1", "status": "captured", "amount": "44900",
                        "currency": "INR", "order_id": "order_1"},
         {"id": "pay_1", "status": "shipped", "amount": 44900, "currency": "INR"},
+        {"id": "pay_1", "status": ["captured"], "amount": 44900, "currency": "INR"},
+        {"id": {"x": 1}, "status": "captured", "amount": 44900, "currency": "INR"},
         {"id": "pay_1", "status": "captured", "amount": 449.0, "currency": "INR"},
         {"id": "pay_1", "status": "captured", "amount": True, "currency": "INR"},
     ])
