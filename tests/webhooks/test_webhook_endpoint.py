@@ -148,7 +148,8 @@ class TestIgnored:
             "ignored")
 
         [delivery] = kit.deliveries(dbsession)
-        assert (delivery.outcome, delivery.error) == ("ignored", "no order order_unknown000001 here")
+        assert (delivery.outcome, delivery.error) == (
+            "ignored", "no order order_unknown000001 here")
         assert kit.payment_rows(dbsession, "order_unknown000001") == []
 
     def test_a_payment_without_an_order_is_ignored(self, kit, deliver):
