@@ -36,8 +36,9 @@ def _mount(emulator):
 
 
 def includeme(config) -> None:
+    """Needs the core's ``add_api_operation`` directive (``banter_payments.api``)."""
     from .emulator import make_emulator
-    from .tokens import issue_sandbox_token
+    from .tokens import TokenBody, issue_sandbox_token
 
     settings = config.registry.settings
     mode = settings.get("razorpay.mode") or "sandbox"
@@ -64,6 +65,21 @@ def includeme(config) -> None:
     config.add_view(
         issue_sandbox_token,
         route_name="payments.sandbox.token",
+        renderer="json",
         permission=NO_PERMISSION_REQUIRED,
         require_csrf=False,
+    )
+    config.add_api_operation(
+        "payments.sandbox.token",
+        "POST",
+        tag="sandbox",
+        permission=NO_PERMISSION_REQUIRED,
+        body=TokenBody,
+        summary="A development bearer token for any user and roles (sandbox mode only)",
+        responses={200: "{token}", 400: "validation_failed"},
+        response_schema={
+            "type": "object",
+            "required": ["token"],
+            "properties": {"token": {"type": "string"}},
+        },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import webtest
@@ -269,3 +270,31 @@ def test_a_refund_has_every_field_razorpay_returns(shop):
     }
     assert list(refund["acquirer_data"]) == ["arn"]
     assert refund["acquirer_data"]["arn"].isdigit()
+
+
+def test_concurrent_checkouts_of_one_order_pay_it_once(emulator, shop, emu):
+    order = shop.order(20000)
+    start = threading.Barrier(6)
+    answers = []
+    lock = threading.Lock()
+
+    def checkout() -> None:
+        browser = webtest.TestApp(emulator)
+        start.wait()
+        response = browser.post_json(f"/checkout/{order['id']}/pay", {}, expect_errors=True)
+        with lock:
+            answers.append((response.status_int, response.json))
+
+    threads = [threading.Thread(target=checkout) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    paid = [body for status, body in answers if status == 200]
+    refused = [body["error"]["description"] for status, body in answers if status == 400]
+    assert len(paid) == 1
+    assert refused == ["Order has already been paid"] * 5
+    payments = emu.get(f"/v1/orders/{order['id']}/payments").json
+    assert [p["id"] for p in payments["items"]] == [paid[0]["razorpay_payment_id"]]
+    final = emu.get(f"/v1/orders/{order['id']}").json
+    assert (final["status"], final["amount_paid"], final["attempts"]) == ("paid", 20000, 1)

@@ -30,6 +30,10 @@ def make_host_app(sandbox_db: str, prefix: str = "/api/payments", **extra: str):
         environ={},
     )
     with Configurator(settings=settings) as config:
+        # What the core includes before the sandbox: its errors, renderer and API plumbing.
+        config.include("banter_payments.errors")
+        config.include("banter_payments.renderers")
+        config.include("banter_payments.api")
         config.include("banter_payments.sandbox", route_prefix=prefix)
     return config.make_wsgi_app()
 
@@ -118,32 +122,53 @@ def test_the_token_route_issues_a_token_for_the_app(host, host_app):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "details"),
     [
-        ({}, "sub"),
-        ({"sub": ""}, "sub"),
-        ({"sub": "a" * 129}, "sub"),
-        ({"sub": 42}, "sub"),
-        ({"sub": "alice", "roles": "admin"}, "roles"),
-        ({"sub": "alice", "roles": [1]}, "roles"),
-        ({"sub": "alice", "roles": [""]}, "roles"),
-        ({"sub": "alice", "admin": True}, "admin"),
-        ([], "body"),
+        ({}, {"sub": "Required"}),
+        ({"sub": ""}, {"sub": "must not be empty"}),
+        ({"sub": "a" * 129}, {"sub": "Longer than maximum length 128"}),
+        ({"sub": 42}, {"sub": "must be a string"}),
+        ({"sub": "alice", "roles": "admin"}, {"roles": '"admin" is not iterable'}),
+        ({"sub": "alice", "roles": [1]}, {"roles.0": "must be a string"}),
+        ({"sub": "alice", "roles": ["r"] * 17}, {"roles": "Longer than maximum length 16"}),
+        (
+            {"sub": "alice", "admin": True},
+            {"body": "Unrecognized keys in mapping: \"{'admin': True}\""},
+        ),
     ],
 )
-def test_the_token_route_is_strict(host, body, field):
+def test_the_token_route_is_strict(host, body, details):
     response = host.post_json("/api/payments/_sandbox/token", body, status=400)
-    error = response.json["error"]
-    assert error["code"] == "validation_failed"
-    assert field in error["details"]
-    assert isinstance(error["message"], str)
+    assert response.json == {
+        "error": {
+            "code": "validation_failed",
+            "message": "The request does not match the schema.",
+            "details": details,
+        }
+    }
 
 
-def test_the_token_route_refuses_what_is_not_json(host):
+@pytest.mark.parametrize("body", [b"sub=alice", b"[]", b"{"])
+def test_the_token_route_wants_a_json_object(host, body):
     response = host.post(
-        "/api/payments/_sandbox/token", b"sub=alice", content_type="text/plain", status=400
+        "/api/payments/_sandbox/token", body, content_type="application/json", status=400
     )
-    assert response.json["error"]["details"] == {"body": "invalid JSON"}
+    assert response.json["error"]["code"] == "validation_failed"
+
+
+def test_the_token_route_is_documented(host):
+    paths = host.get("/openapi.json").json["paths"]
+    operation = paths["/api/payments/_sandbox/token"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["sub"]
+    assert schema["additionalProperties"] is False
+    assert (schema["properties"]["sub"]["minLength"], schema["properties"]["sub"]["maxLength"]) == (
+        1,
+        128,
+    )
+    assert schema["properties"]["roles"]["items"]["type"] == "string"
+    assert "security" not in operation
+    assert not any("razorpay" in path for path in paths)
 
 
 # The sandbox's database and settings

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import threading
 import time
 
 import razorpay
@@ -16,7 +17,7 @@ from banter_payments.clock import utcnow
 from banter_payments.sandbox import worker as worker_module
 from banter_payments.sandbox.emulator import emulator_service
 from banter_payments.sandbox.models import SandboxWebhook
-from banter_payments.sandbox.webhooks import deliver_due
+from banter_payments.sandbox.webhooks import deliver_batch, deliver_due
 from banter_payments.sandbox.worker import flush_webhooks, pending_webhooks, worker_for
 from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
 
@@ -476,3 +477,34 @@ def test_the_worker_survives_an_error(make_app, shop_for, receiver, monkeypatch)
     wait_for(lambda: len(endpoint.calls) == 3, timeout=5)
     assert failures == [1]
     assert worker_for(emulator_service(app)).is_alive()
+
+
+def test_concurrent_deliverers_never_send_a_row_twice(make_app, shop_for, receiver, outbox):
+    endpoint, url = receiver
+    endpoint.delay = 0.02
+    app = make_app({"sandbox.webhook_url": url})
+    shop = shop_for(app)
+    order = shop.order()
+    for _ in range(24):
+        shop.pay(order["id"], outcome="failure")
+    service = emulator_service(app)
+    start = threading.Barrier(4)
+    delivered = []
+
+    def deliverer() -> None:
+        start.wait()
+        while True:
+            report = deliver_batch(service, limit=3)
+            delivered.append(report.delivered)
+            if report.claimed == 0:
+                return
+
+    threads = [threading.Thread(target=deliverer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    ids = [c["headers"]["X-Razorpay-Event-Id"] for c in endpoint.calls]
+    assert len(ids) == len(set(ids)) == 24
+    assert sum(delivered) == 24
+    assert {row.status for row in outbox(app)} == {"delivered"}
