@@ -56,6 +56,7 @@ def includeme(config: Configurator) -> None:
         config.include(".reconcile")
         config.include(".wallet")
         config.include(".health")
+        config.include(".openapi")
         if settings["razorpay.mode"] == "sandbox":
             config.include(".sandbox")
 

@@ -4,8 +4,9 @@
 its summary, who may call it, and the colander schemas of its body and query. Views read
 their input through ``request.validated_body`` / ``request.validated_query``, which look the
 schemas up from the same record, and ``GET /openapi.json`` is built from the same records
-and the routes that are actually registered. A schema therefore cannot say one thing in
-the document and another in the view, and a disabled plugin's routes vanish from both.
+and the routes actually registered (``banter_payments.openapi``). A schema therefore
+cannot say one thing in the document and another in the view, and a disabled plugin's
+routes vanish from both.
 """
 
 from __future__ import annotations
@@ -16,10 +17,9 @@ from typing import Any
 
 import colander
 from pyramid.request import Request
-from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .errors import UnsupportedMediaType, ValidationFailed
-from .schemas import to_json_schema, validate
+from .schemas import validate
 
 OPERATIONS_KEY = "banter_payments.api_operations"
 
@@ -104,126 +104,7 @@ def _validated_query(request: Request) -> Any:
     return validate(operation.query, dict(request.GET))
 
 
-def openapi_document(request: Request) -> dict[str, Any]:
-    registry = request.registry
-    operations = registry.get(OPERATIONS_KEY, {})
-    mapper = registry.queryUtility(_routes_mapper_iface())
-    paths: dict[str, dict[str, Any]] = {}
-    for route in mapper.get_routes() if mapper else []:
-        for (route_name, method), operation in sorted(operations.items()):
-            if route_name != route.name:
-                continue
-            path = "/" + route.pattern.lstrip("/")
-            paths.setdefault(path, {})[method.lower()] = _openapi_operation(route, operation)
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": "banter-payments",
-            "version": "1",
-            "description": "Orders, checkout verification, webhooks, and the wallet.",
-        },
-        "paths": paths,
-        "components": {
-            "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-            },
-            "schemas": {"Error": ERROR_SCHEMA},
-        },
-    }
-
-
-def _routes_mapper_iface():
-    from pyramid.interfaces import IRoutesMapper
-
-    return IRoutesMapper
-
-
-ERROR_SCHEMA = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message", "details"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "details": {"type": "object"},
-            },
-        }
-    },
-}
-
-
-def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "operationId": f"{route.name}.{operation.method.lower()}",
-        "summary": operation.summary,
-        "tags": [operation.tag],
-    }
-    parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _path_params(route.pattern)
-    ]
-    if operation.query is not None:
-        for child in operation.query.children:
-            parameters.append({
-                "name": child.name, "in": "query", "required": bool(child.required),
-                "schema": to_json_schema(child),
-            })
-    if operation.method == "POST":
-        parameters.append({
-            "name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-        })
-    if parameters:
-        result["parameters"] = parameters
-    if operation.body is not None:
-        if isinstance(operation.body, BodyVariants):
-            schema = {"oneOf": [dict(to_json_schema(node), title=name)
-                                for name, node in operation.body.variants.items()]}
-        else:
-            schema = to_json_schema(operation.body)
-        result["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": schema}},
-        }
-    if operation.permission and operation.permission != NO_PERMISSION_REQUIRED:
-        result["security"] = [{"bearer": []}]
-    responses: dict[str, Any] = {}
-    for status, description in sorted(operation.responses.items()):
-        entry: dict[str, Any] = {"description": description}
-        if status >= 400:
-            entry["content"] = {
-                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-            }
-        elif operation.response_schema is not None:
-            entry["content"] = {"application/json": {"schema": operation.response_schema}}
-        responses[str(status)] = entry
-    result["responses"] = responses or {"200": {"description": "OK"}}
-    return result
-
-
-def _path_params(pattern: str) -> list[str]:
-    names = []
-    for part in pattern.split("/"):
-        if part.startswith("{") and part.endswith("}"):
-            names.append(part[1:-1].split(":")[0])
-    return names
-
-
-def openapi_view(request: Request) -> dict[str, Any]:
-    return openapi_document(request)
-
-
 def includeme(config) -> None:
     config.add_directive("add_api_operation", add_api_operation)
     config.add_request_method(_validated_body, "validated_body", reify=True)
     config.add_request_method(_validated_query, "validated_query", reify=True)
-    config.add_route("payments.openapi", "/openapi.json")
-    config.add_view(openapi_view, route_name="payments.openapi", request_method="GET",
-                    renderer="json", permission=NO_PERMISSION_REQUIRED)
-    config.add_api_operation(
-        "payments.openapi", "GET", summary="This OpenAPI document", tag="meta",
-        responses={200: "An OpenAPI 3 document of every enabled route"},
-    )

@@ -92,7 +92,7 @@ def StrictMapping() -> colander.Mapping:  # noqa: N802 - reads like a type at ca
 class StrictSchema(colander.MappingSchema):
     """A JSON object that refuses unknown keys."""
 
-    schema_type = StrictMapping
+    schema_type = staticmethod(StrictMapping)
 
 
 def validate(schema: colander.SchemaNode, data: Any) -> Any:
@@ -131,8 +131,9 @@ def to_json_schema(node: colander.SchemaNode) -> dict[str, Any]:
     _apply_validator(node.validator, result)
     if node.description:
         result["description"] = node.description
-    if node.missing is not colander.required and node.missing is not colander.drop \
-            and node.missing is not colander.null:
+    if node.missing is None:
+        result["nullable"] = True
+    elif node.missing not in (colander.required, colander.drop, colander.null):
         result["default"] = node.missing
     return result
 

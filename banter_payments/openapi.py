@@ -1,0 +1,133 @@
+"""``GET /openapi.json``: the OpenAPI 3 document of every enabled route.
+
+Built at request time from the routes actually registered and the operations declared
+with ``add_api_operation`` (whose schemas also validate the requests), so a disabled
+plugin's routes are absent and a schema cannot say one thing here and another in a view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.interfaces import IRoutesMapper
+from pyramid.request import Request
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .api import OPERATIONS_KEY, BodyVariants, Operation
+from .schemas import to_json_schema
+
+
+def openapi_document(request: Request) -> dict[str, Any]:
+    registry = request.registry
+    operations = registry.get(OPERATIONS_KEY, {})
+    mapper = registry.queryUtility(IRoutesMapper)
+    paths: dict[str, dict[str, Any]] = {}
+    for route in mapper.get_routes() if mapper else []:
+        for (route_name, method), operation in sorted(operations.items()):
+            if route_name != route.name:
+                continue
+            path = "/" + route.pattern.lstrip("/")
+            paths.setdefault(path, {})[method.lower()] = _openapi_operation(route, operation)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "banter-payments",
+            "version": "1",
+            "description": "Orders, checkout verification, webhooks, and the wallet.",
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+            "schemas": {"Error": ERROR_SCHEMA},
+        },
+    }
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "operationId": f"{route.name}.{operation.method.lower()}",
+        "summary": operation.summary,
+        "tags": [operation.tag],
+    }
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in _path_params(route.pattern)
+    ]
+    if operation.query is not None:
+        for child in operation.query.children:
+            parameters.append({
+                "name": child.name, "in": "query", "required": bool(child.required),
+                "schema": to_json_schema(child),
+            })
+    if operation.method == "POST":
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        })
+    if parameters:
+        result["parameters"] = parameters
+    if operation.body is not None:
+        if isinstance(operation.body, BodyVariants):
+            schema = {"oneOf": [dict(to_json_schema(node), title=name)
+                                for name, node in operation.body.variants.items()]}
+        else:
+            schema = to_json_schema(operation.body)
+        result["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    if operation.permission and operation.permission != NO_PERMISSION_REQUIRED:
+        result["security"] = [{"bearer": []}]
+    responses: dict[str, Any] = {}
+    for status, description in sorted(operation.responses.items()):
+        entry: dict[str, Any] = {"description": description}
+        if status >= 400:
+            entry["content"] = {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+            }
+        elif operation.response_schema is not None:
+            entry["content"] = {"application/json": {"schema": operation.response_schema}}
+        responses[str(status)] = entry
+    result["responses"] = responses or {"200": {"description": "OK"}}
+    return result
+
+
+def _path_params(pattern: str) -> list[str]:
+    names = []
+    for part in pattern.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            names.append(part[1:-1].split(":")[0])
+    return names
+
+
+def openapi_view(request: Request) -> dict[str, Any]:
+    return openapi_document(request)
+
+
+def includeme(config) -> None:
+    config.add_route("payments.openapi", "/openapi.json")
+    config.add_view(openapi_view, route_name="payments.openapi", request_method="GET",
+                    renderer="json", permission=NO_PERMISSION_REQUIRED)
+    config.add_api_operation(
+        "payments.openapi", "GET", summary="This OpenAPI document", tag="meta",
+        responses={200: "An OpenAPI 3 document of every enabled route"},
+    )
