@@ -12,32 +12,16 @@ from __future__ import annotations
 
 from pyramid.exceptions import ConfigurationError
 from pyramid.security import NO_PERMISSION_REQUIRED
-from pyramid.wsgi import wsgiapp2
 
-from .config import APP_URL_ENVIRON_KEY, EMULATOR_KEY, sandbox_database_url
+from .config import EMULATOR_KEY, sandbox_database_url
 
 __all__ = ["includeme", "sandbox_database_url"]
-
-
-def _webhook_path(route_prefix: str | None) -> str:
-    prefix = (route_prefix or "").strip("/")
-    return f"/{prefix}/webhooks/razorpay" if prefix else "/webhooks/razorpay"
-
-
-def _mount(emulator):
-    serve = wsgiapp2(emulator)
-
-    def sandbox_razorpay(context, request):
-        """Tell the emulator where this app lives, so its webhooks come back here."""
-        request.environ[APP_URL_ENVIRON_KEY] = request.application_url
-        return serve(context, request)
-
-    return sandbox_razorpay
 
 
 def includeme(config) -> None:
     """Needs the core's ``add_api_operation`` directive (``banter_payments.api``)."""
     from .emulator import make_emulator
+    from .mount import mounted, webhook_path
     from .tokens import TokenBody, issue_sandbox_token
 
     settings = config.registry.settings
@@ -49,14 +33,14 @@ def includeme(config) -> None:
     emulator_settings = dict(settings)
     emulator_settings["sandbox.webhook_path"] = settings.get(
         "sandbox.webhook_path"
-    ) or _webhook_path(config.route_prefix)
+    ) or webhook_path(config.route_prefix)
     emulator_settings["sandbox.database_url"] = sandbox_database_url(settings)
     emulator = make_emulator(emulator_settings)
     config.registry[EMULATOR_KEY] = emulator
 
     config.add_route("payments.sandbox.razorpay", "/_sandbox/razorpay/*subpath")
     config.add_view(
-        _mount(emulator),
+        mounted(emulator),
         route_name="payments.sandbox.razorpay",
         permission=NO_PERMISSION_REQUIRED,
         require_csrf=False,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac
 import json
 import logging
@@ -79,6 +80,7 @@ def _authenticate(request: Request) -> None:
 def api(view: Callable[[Request], Any]) -> Callable[[Request], Response]:
     """A ``/v1`` view: basic auth first, no unknown query parameters, a JSON answer."""
 
+    @functools.wraps(view)
     def wrapper(request: Request) -> Response:
         _authenticate(request)
         unknown = [name for name in request.GET if name not in ALLOWED_QUERY]
@@ -89,8 +91,6 @@ def api(view: Callable[[Request], Any]) -> Callable[[Request], Response]:
             )
         return _json(view(request))
 
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
     return wrapper
 
 
