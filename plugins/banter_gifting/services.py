@@ -49,10 +49,11 @@ def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: 
     balances = ledger.lock_accounts([sender_id, recipient_id], ASSET)
 
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = session.scalar(
+    # int(): PostgreSQL sums a bigint column into a numeric (Decimal).
+    sent_today = int(session.scalar(
         select(func.coalesce(func.sum(Gift.coins), 0))
         .where(Gift.sender_id == sender_id, Gift.created_at >= day_start)
-    )
+    ))
     if sent_today + coins > limits.daily_cap_coins:
         next_day = day_start + dt.timedelta(days=1)
         raise RateLimited(

@@ -1,0 +1,104 @@
+"""Gifts under real concurrency on PostgreSQL: threads against a waitress server.
+
+Every response must be a 201 or an API.md error, never a 500, and the ledger must check
+out afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+import sqlalchemy as sa
+import waitress.server
+from banter_gifting.models import Gift
+
+from banter_payments.ledger.checker import check_ledger
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+
+
+@pytest.fixture
+def settings(settings):
+    settings["gifting.daily_cap_coins"] = "1000"
+    return settings
+
+
+@pytest.fixture
+def server_url(app):
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=16)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.effective_port}/api/payments"
+    server.close()
+    thread.join(timeout=5)
+
+
+def post_together(url: str, requests_: list[tuple[dict, dict]]) -> list[tuple[int, str]]:
+    """POST every (headers, body) at once; (status, error code or gift id) of each."""
+    barrier = threading.Barrier(len(requests_))
+    http = requests.Session()
+    http.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=len(requests_)))
+
+    def one(item):
+        headers, body = item
+        barrier.wait()
+        response = http.post(url, json=body, headers=headers, timeout=60)
+        payload = response.json()
+        return response.status_code, payload.get("error", {}).get("code") or payload["id"]
+
+    with ThreadPoolExecutor(max_workers=len(requests_)) as pool:
+        return list(pool.map(one, requests_))
+
+
+def gifts_by(session, sender_id: str) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(Gift)
+                          .where(Gift.sender_id == sender_id))
+
+
+def test_fifty_gifts_against_a_balance_for_twenty(server_url, auth, fund, ledger, session):
+    fund("alice", 200)
+    fund("bob", 5)  # some recipients have accounts, the others get theirs now
+    recipients = ["bob", "carol", "dave", "erin", "frank"]
+    batch = [(auth("alice"), {"to": recipients[n % 5], "coins": 10}) for n in range(50)]
+
+    outcomes = post_together(f"{server_url}/gifts", batch)
+
+    statuses = Counter(status for status, _ in outcomes)
+    assert statuses == {201: 20, 422: 30}, outcomes
+    assert {code for status, code in outcomes if status == 422} == {"insufficient_funds"}
+    assert ledger.balance("alice", "coins") == 0
+    assert gifts_by(session, "alice") == 20
+    received = sum(ledger.balance(user, "coins") for user in recipients)
+    assert received == 200 + 5
+    assert check_ledger(session) == []
+
+
+def test_cross_gifts_at_the_same_time_never_fail(server_url, auth, fund, ledger, session):
+    fund("alice", 1000)
+    fund("bob", 1000)
+    batch = [(auth("alice"), {"to": "bob", "coins": 3}) if n % 2 else
+             (auth("bob"), {"to": "alice", "coins": 5}) for n in range(40)]
+
+    outcomes = post_together(f"{server_url}/gifts", batch)
+
+    assert Counter(status for status, _ in outcomes) == {201: 40}, outcomes
+    assert ledger.balance("alice", "coins") == 1000 - 20 * 3 + 20 * 5
+    assert ledger.balance("bob", "coins") == 1000 - 20 * 5 + 20 * 3
+    assert check_ledger(session) == []
+
+
+def test_the_daily_cap_holds_under_concurrency(server_url, auth, fund, ledger, session):
+    fund("alice", 5000)
+    batch = [(auth("alice"), {"to": f"friend-{n}", "coins": 100}) for n in range(30)]
+
+    outcomes = post_together(f"{server_url}/gifts", batch)
+
+    assert Counter(status for status, _ in outcomes) == {201: 10, 429: 20}, outcomes
+    assert {code for status, code in outcomes if status == 429} == {"rate_limited"}
+    assert ledger.balance("alice", "coins") == 4000
+    assert gifts_by(session, "alice") == 10
+    assert check_ledger(session) == []
