@@ -229,3 +229,11 @@ def webhook_events(session) -> list:
 
     return _read(session, lambda s: list(s.scalars(
         sa.select(WebhookEvent).order_by(WebhookEvent.created_at, WebhookEvent.id))))
+
+
+def write_ini(path, settings: dict[str, Any]) -> str:
+    """An ini file for a console script, carrying ``settings`` as the app's."""
+    lines = ["[app:main]", "use = egg:banter-payments"]
+    lines += [f"{name} = {value}" for name, value in settings.items()]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
