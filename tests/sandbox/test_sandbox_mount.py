@@ -34,6 +34,7 @@ def make_host_app(sandbox_db: str, prefix: str = "/api/payments", **extra: str):
         config.include("banter_payments.errors")
         config.include("banter_payments.renderers")
         config.include("banter_payments.api")
+        config.include("banter_payments.openapi", route_prefix=prefix)
         config.include("banter_payments.sandbox", route_prefix=prefix)
     return config.make_wsgi_app()
 
@@ -157,7 +158,7 @@ def test_the_token_route_wants_a_json_object(host, body):
 
 
 def test_the_token_route_is_documented(host):
-    paths = host.get("/openapi.json").json["paths"]
+    paths = host.get("/api/payments/openapi.json").json["paths"]
     operation = paths["/api/payments/_sandbox/token"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["required"] == ["sub"]
