@@ -106,6 +106,14 @@ SETTINGS: dict[str, Setting] = {
     "sandbox.webhook_shuffle": Setting(False, _bool),
     "sandbox.webhook_drop_rate": Setting(0.0, _number(float, 0)),
     "sandbox.webhook_timeout": Setting(5.0, _number(float, 0.1)),
+    # Derived from the route prefix when the app mounts the sandbox.
+    "sandbox.webhook_path": Setting(None),
+    "sandbox.webhook_retry_base": Setting(1.0, _number(float, 0)),
+    "sandbox.webhook_max_attempts": Setting(6, _number(int, 1)),
+    "sandbox.webhook_shuffle_window": Setting(1.0, _number(float, 0)),
+    "sandbox.refund_status": Setting("processed", _choice("processed", "pending")),
+    "sandbox.refund_delay": Setting(1.0, _number(float, 0)),
+    "sandbox.random_seed": Setting(None, _number(int, 0)),
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, _number(int, 0)),
     "orders.expire_after_seconds": Setting(24 * 60 * 60, _number(int, 60)),

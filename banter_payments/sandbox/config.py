@@ -3,13 +3,12 @@
 The emulator is built both inside the app (from the app's already parsed settings) and
 alone by ``banter-sandbox`` (from command-line values), so it reads every setting
 defensively: typed values pass through, raw ini strings are parsed with the core's own
-parsers, and missing ones get the sandbox defaults. Settings the core does not declare
-yet (retry policy, refund behaviour, seed) have their defaults here.
+parsers, and missing ones get the defaults of ``banter_payments.settings``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -25,8 +24,6 @@ from banter_payments.settings import (
     SETTINGS,
 )
 
-DEFAULT_WEBHOOK_PATH = "/api/payments/webhooks/razorpay"
-
 # Registry keys: the emulator app in the main app's registry, the service in the
 # emulator's own registry.
 EMULATOR_KEY = "banter_payments.sandbox.emulator"
@@ -35,55 +32,9 @@ SERVICE_KEY = "banter_payments.sandbox.service"
 APP_URL_ENVIRON_KEY = "banter_payments.sandbox.app_url"
 
 
-def _float(minimum: float) -> Callable[[Any], float]:
-    def parse(value: Any) -> float:
-        if isinstance(value, bool):
-            raise ValueError("must be a number")
-        number = float(value)
-        if number < minimum:
-            raise ValueError(f"must be at least {minimum}")
-        return number
-
-    return parse
-
-
-def _int(minimum: int) -> Callable[[Any], int]:
-    def parse(value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError("must be an integer")
-        number = int(value)
-        if number < minimum:
-            raise ValueError(f"must be at least {minimum}")
-        return number
-
-    return parse
-
-
-def _refund_status(value: Any) -> str:
-    value = str(value).strip().lower()
-    if value not in ("processed", "pending"):
-        raise ValueError(f"must be processed or pending; got {value!r}")
-    return value
-
-
-# Sandbox settings the core's settings table does not declare: (default, parser).
-EXTRA_SETTINGS: dict[str, tuple[Any, Callable[[Any], Any]]] = {
-    "sandbox.webhook_path": (DEFAULT_WEBHOOK_PATH, lambda v: str(v).strip()),
-    "sandbox.webhook_retry_base": (1.0, _float(0)),
-    "sandbox.webhook_max_attempts": (6, _int(1)),
-    "sandbox.webhook_shuffle_window": (1.0, _float(0)),
-    "sandbox.refund_status": ("processed", _refund_status),
-    "sandbox.refund_delay": (1.0, _float(0)),
-    "sandbox.random_seed": (None, _int(0)),
-}
-
-
 def _read(settings: Mapping[str, Any], name: str) -> Any:
     """One setting, parsed, or its default when missing or empty."""
-    if name in EXTRA_SETTINGS:
-        default, parse = EXTRA_SETTINGS[name]
-    else:
-        default, parse = SETTINGS[name].default, SETTINGS[name].parse
+    default, parse = SETTINGS[name].default, SETTINGS[name].parse
     value = settings.get(name)
     if value is None or value == "" or value == []:
         return default
@@ -144,7 +95,7 @@ class SandboxConfig:
         drop_rate = _read(settings, "sandbox.webhook_drop_rate")
         if drop_rate >= 1:
             raise ConfigurationError("setting sandbox.webhook_drop_rate must be below 1")
-        webhook_path = _read(settings, "sandbox.webhook_path")
+        webhook_path = _read(settings, "sandbox.webhook_path") or "/api/payments/webhooks/razorpay"
         if not webhook_path.startswith("/"):
             raise ConfigurationError("setting sandbox.webhook_path must start with /")
         return cls(

@@ -35,7 +35,7 @@ from banter_payments.clock import utcnow
 from banter_payments.ids import new_id
 from banter_payments.settings import SETTINGS
 
-from .config import EXTRA_SETTINGS, SandboxConfig
+from .config import SandboxConfig
 from .entities import unix
 from .models import SandboxWebhook
 
@@ -134,8 +134,8 @@ class OutboxSource(Protocol):
 @dataclass(frozen=True)
 class DeliveryPolicy:
     timeout: float = SETTINGS["sandbox.webhook_timeout"].default
-    retry_base: float = EXTRA_SETTINGS["sandbox.webhook_retry_base"][0]
-    max_attempts: int = EXTRA_SETTINGS["sandbox.webhook_max_attempts"][0]
+    retry_base: float = SETTINGS["sandbox.webhook_retry_base"].default
+    max_attempts: int = SETTINGS["sandbox.webhook_max_attempts"].default
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> DeliveryPolicy:
