@@ -19,7 +19,13 @@ from typing import Any
 from pyramid.request import Request
 
 from ..webhooks.registry import IgnoreEvent, RejectEvent
-from .service import MalformedPaymentEntity, PaymentMismatch, apply_gateway_payment, find_order
+from .service import (
+    MalformedPaymentEntity,
+    PaymentMismatch,
+    PaymentReport,
+    apply_gateway_payment,
+    find_order,
+)
 
 PAYMENT_EVENTS = (
     "payment.authorized",
@@ -45,8 +51,11 @@ def apply_payment_event(request: Request, event: dict[str, Any], delivery: Any) 
     if payment is None:
         raise RejectEvent(f"{event['event']} carries no payment entity.",
                           {"payload.payment": "is required"})
-    razorpay_order_id = payment.get("order_id")
-    if not isinstance(razorpay_order_id, str) or not razorpay_order_id:
+    try:
+        razorpay_order_id = PaymentReport.from_entity(payment).razorpay_order_id
+    except MalformedPaymentEntity as exc:
+        raise RejectEvent(exc.message, exc.details) from None
+    if razorpay_order_id is None:
         raise IgnoreEvent("the payment belongs to no order")
     order_entity = entity(event, "order")
     if order_entity is not None and order_entity.get("id") != razorpay_order_id:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,10 @@ from .transitions import PAYMENT_STATUSES, sources
 log = logging.getLogger(__name__)
 
 SOURCES = ("verify", "webhook", "reconcile")
+# Razorpay ids are short ASCII tokens (pay_..., order_...); anything else in a signed
+# payload is refused before it reaches a query.
+RAZORPAY_ID = re.compile(r"[A-Za-z0-9_]{1,64}\Z")
+CURRENCY = re.compile(r"[A-Za-z]{3}\Z")
 ANOMALY_MAX_LENGTH = 500
 
 _orders = Order.__table__
@@ -95,10 +100,11 @@ class PaymentReport:
             raise MalformedPaymentEntity(details={"payment": "must be an object"})
         problems: dict[str, str] = {}
         payment_id = entity.get("id")
-        if not isinstance(payment_id, str) or not 0 < len(payment_id) <= 64:
+        if not isinstance(payment_id, str) or not RAZORPAY_ID.match(payment_id):
             problems["id"] = "must be a payment id"
         order_id = entity.get("order_id")
-        if order_id is not None and (not isinstance(order_id, str) or len(order_id) > 64):
+        if order_id is not None and (not isinstance(order_id, str)
+                                     or not RAZORPAY_ID.match(order_id)):
             problems["order_id"] = "must be an order id or null"
         status = entity.get("status")
         if not isinstance(status, str) or status not in PAYMENT_STATUSES:
@@ -107,7 +113,7 @@ class PaymentReport:
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
             problems["amount"] = "must be a whole number of minor units"
         currency = entity.get("currency")
-        if not isinstance(currency, str) or len(currency) != 3:
+        if not isinstance(currency, str) or not CURRENCY.match(currency):
             problems["currency"] = "must be an ISO 4217 code"
         if problems:
             raise MalformedPaymentEntity(details=problems)
@@ -131,7 +137,10 @@ class PaymentReport:
 
 
 def _text(value: Any, limit: int) -> str | None:
-    return value[:limit] if isinstance(value, str) and value else None
+    """Free text from the gateway, bounded; NUL (which PostgreSQL cannot store) dropped."""
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", "")[:limit] or None
 
 
 def mismatch(order: Order, report: PaymentReport) -> dict[str, str]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Column, Executable, Table
+from sqlalchemy import Column, Executable, Table, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session
@@ -45,9 +45,13 @@ def insert_unless_present(session: Session, table: Table, values: dict[str, Any]
     statement = insert(table).values(**values).on_conflict_do_nothing(
         index_elements=list(conflict_columns)
     )
+    # RETURNING, not rowcount: SQLAlchemy does not promise an INSERT's rowcount (it is -1
+    # with psycopg unless asked to keep it), and RETURNING says the same on both dialects.
+    marker = returning if returning is not None else literal_column("1")
+    inserted = write(session, statement.returning(marker)).scalar_one_or_none()
     if returning is None:
-        return True if write(session, statement).rowcount == 1 else None
-    return write(session, statement.returning(returning)).scalar_one_or_none()
+        return True if inserted is not None else None
+    return inserted
 
 
 def write(session: Session, statement: Executable) -> Result:

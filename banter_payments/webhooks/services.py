@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -55,8 +56,19 @@ MAX_EVENT_ID_LENGTH = 100
 MAX_ERROR_LENGTH = 1000
 MAX_TRACEBACK_LENGTH = 20_000
 
+# Razorpay's event names: "payment.captured", "payment.dispute.created", ...
+EVENT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}\Z")
+
 _events = WebhookEvent.__table__
 _deliveries = WebhookDelivery.__table__
+
+
+def clean(value: str | None, limit: int) -> str | None:
+    """Untrusted text made storable: NUL (which PostgreSQL text cannot hold) replaced,
+    length bounded."""
+    if value is None:
+        return None
+    return value.replace("\x00", "\ufffd")[:limit]
 
 
 @dataclass
@@ -103,7 +115,7 @@ def dedup_key(event_id: str | None, body: bytes) -> str:
 
 
 def selected_headers(request: Request) -> dict[str, str]:
-    return {name: value[:MAX_HEADER_LENGTH] for name in RECORDED_HEADERS
+    return {name: clean(value, MAX_HEADER_LENGTH) for name in RECORDED_HEADERS
             if (value := request.headers.get(name)) is not None}
 
 
@@ -117,7 +129,7 @@ def parse_event(body: bytes) -> dict[str, Any]:
         raise _Refused("validation_failed", "The body must be a JSON object.")
     problems = {}
     name = event.get("event")
-    if not isinstance(name, str) or not name or len(name) > 100:
+    if not isinstance(name, str) or not EVENT_NAME.match(name):
         problems["event"] = "must be the event's name"
     if not isinstance(event.get("payload"), dict):
         problems["payload"] = "must be an object"
@@ -159,7 +171,7 @@ def _peek_event_name(body: bytes) -> str | None:
         name = json.loads(body).get("event")
     except (ValueError, UnicodeDecodeError, AttributeError):
         return None
-    return name[:100] if isinstance(name, str) else None
+    return clean(name, 100) if isinstance(name, str) else None
 
 
 def process(request: Request, event: dict[str, Any], key: str, delivery: DeliveryInfo,
@@ -209,7 +221,8 @@ def _claim(session: Session, key: str, event_id: str | None, name: str,
     now = utcnow()
     for _ in range(3):
         created = insert_unless_present(session, _events, {
-            "id": new_id("whe"), "dedup_key": key, "event_id": event_id, "event": name,
+            "id": new_id("whe"), "dedup_key": key, "event_id": clean(event_id, 128),
+            "event": name,
             "status": expected, "attempts": 1, "created_at": now, "updated_at": now,
         }, ["dedup_key"], returning=_events.c.id)
         if created is not None:
@@ -225,7 +238,8 @@ def _claim(session: Session, key: str, event_id: str | None, name: str,
 
 def _set_event_status(session: Session, event_pk: str, status: str, *,
                       error: str | None = None, attempt: bool = False) -> None:
-    values: dict[str, Any] = {"status": status, "error": error, "updated_at": utcnow()}
+    values: dict[str, Any] = {"status": status, "error": clean(error, MAX_ERROR_LENGTH),
+                              "updated_at": utcnow()}
     if attempt:
         values["attempts"] = _events.c.attempts + 1
     write(session, sa.update(_events).where(_events.c.id == event_pk).values(**values))
@@ -278,16 +292,16 @@ def _record_delivery(session: Session, delivery: DeliveryInfo, headers: dict[str
     write(session, sa.insert(_deliveries).values(
         id=delivery.id,
         webhook_event_id=delivery.webhook_event_id,
-        event_id=(delivery.event_id or None) and delivery.event_id[:128],
-        event=delivery.event,
+        event_id=clean(delivery.event_id or None, 128),
+        event=clean(delivery.event, 100),
         source=delivery.source,
         replay_of_id=replay_of,
         headers=headers,
         body=body,
         received_at=delivery.received_at,
         outcome=outcome,
-        error=error[:MAX_ERROR_LENGTH] if error else None,
-        traceback=tb,
+        error=clean(error, MAX_ERROR_LENGTH) if error else None,
+        traceback=clean(tb, MAX_TRACEBACK_LENGTH),
         duration_ms=int((time.perf_counter() - started) * 1000),
     ))
 
