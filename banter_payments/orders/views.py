@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ..errors import NotFound, SignatureInvalid
+from ..errors import NotFound, SignatureInvalid, api_error_view
 from ..gateway.interfaces import IPaymentGateway
+from ..payments.service import PaymentMismatch, apply_gateway_payment, mark_verified
 from . import services
 
 
@@ -53,8 +54,6 @@ def verify(request):
     about whether money moved. So the payment is fetched from the gateway and goes
     through the same state machine as a webhook would.
     """
-    from ..payments.service import apply_gateway_payment, mark_verified
-
     body = request.validated_body
     razorpay_order_id = body["razorpay_order_id"] or body["razorpayOrderId"]
     razorpay_payment_id = body["razorpay_payment_id"] or body["razorpayPaymentId"]
@@ -67,7 +66,12 @@ def verify(request):
     if not gateway.verify_payment_signature(razorpay_order_id, razorpay_payment_id, signature):
         raise SignatureInvalid("The checkout signature does not match this order and payment.")
     payment = gateway.fetch_payment(razorpay_payment_id)
-    order = apply_gateway_payment(request, order, payment, source="verify")
+    try:
+        order = apply_gateway_payment(request, order, payment, source="verify")
+    except PaymentMismatch as exc:
+        # Returned, not raised, so the note the state machine wrote on the order for an
+        # operator commits with this request.
+        return api_error_view(exc, request)
     if order.status != "paid":
         order = mark_verified(request, order)
     return services.order_to_json(request, order)

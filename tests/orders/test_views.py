@@ -336,6 +336,31 @@ class TestVerify:
                                      expect_errors=True)
         assert_error(response, 400, "validation_failed")
 
+    def test_a_correctly_signed_payment_of_another_order_is_409_and_noted(
+            self, testapp, auth, registry, dbsession):
+        """Even a valid signature cannot make one order's payment pay another order:
+        the state machine compares what the gateway says with the order."""
+        import hashlib
+        import hmac
+
+        cheap = create(testapp, auth, sku="coins.starter").json
+        dear = create(testapp, auth, sku="coins.ultimate").json
+        paid_cheap = pay(testapp, cheap["razorpayOrderId"])
+        secret = registry.settings["razorpay.key_secret"].encode()
+        message = f"{dear['razorpayOrderId']}|{paid_cheap['razorpay_payment_id']}".encode()
+        body = {"razorpay_order_id": dear["razorpayOrderId"],
+                "razorpay_payment_id": paid_cheap["razorpay_payment_id"],
+                "razorpay_signature": hmac.new(secret, message, hashlib.sha256).hexdigest()}
+        response = testapp.post_json(f"{PREFIX}/verify", body, headers=auth("alice"),
+                                     expect_errors=True)
+        assert_error(response, 409, "conflict")
+        assert set(response.json["error"]["details"]) == {"orderId", "amount"}
+        assert balance(testapp, auth) == 0
+        dbsession.rollback()
+        noted = dbsession.get(Order, dear["id"])
+        assert noted.status == "created"
+        assert "does not match" in noted.anomaly
+
     def test_a_failed_payment_does_not_pay(self, testapp, auth):
         order = create(testapp, auth).json
         failure = pay(testapp, order["razorpayOrderId"], outcome="failure")
