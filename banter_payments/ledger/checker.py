@@ -8,7 +8,8 @@ Checks, each one query, each problem printed on its own line:
 - every account's lifetime totals equal the sums of its incoming and outgoing entries;
 - every user entry's ``balance_after`` equals the running sum of its account's entries.
 
-Exit status 0 when the ledger is clean, 1 when any check fails, 2 on a usage error::
+Exit status 0 when the ledger is clean, 1 when any check fails, 2 when it cannot check
+(no database given, or no ledger in it)::
 
     banter-check-ledger development.ini
     banter-check-ledger --database-url postgresql+psycopg://...
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 CHECKS = {
@@ -118,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "SELECT (SELECT COUNT(*) FROM ledger_postings), "
                 "(SELECT COUNT(*) FROM ledger_entries), (SELECT COUNT(*) FROM ledger_accounts)"
             )).one()
+    except SQLAlchemyError as exc:
+        print(f"banter-check-ledger: cannot read the ledger: {exc.orig or exc}",
+              file=sys.stderr)
+        return 2
     finally:
         engine.dispose()
     for problem in problems:

@@ -57,3 +57,17 @@ def test_damage_is_reported(populated, database_url, capsys, damage, expected):
 def test_the_script_needs_a_database(capsys):
     assert main([]) == 2
     assert "give an ini file or --database-url" in capsys.readouterr().err
+
+
+def test_the_script_reads_the_url_from_an_ini_file(populated, database_url, tmp_path,
+                                                    capsys, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    ini = tmp_path / "app.ini"
+    ini.write_text(f"[app:main]\nuse = egg:banter-payments\nsqlalchemy.url = {database_url}\n")
+    assert main([str(ini)]) == 0
+    assert "ledger check passed" in capsys.readouterr().out
+
+
+def test_the_script_says_when_there_is_no_ledger(tmp_path, capsys):
+    assert main(["--database-url", f"sqlite:///{tmp_path / 'empty.sqlite'}"]) == 2
+    assert "cannot read the ledger" in capsys.readouterr().err
