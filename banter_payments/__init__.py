@@ -53,6 +53,7 @@ def includeme(config: Configurator) -> None:
         config.include(".payments")
         config.include(".orders")
         config.include(".webhooks")
+        config.include(".refunds")
         config.include(".reconcile")
         config.include(".wallet")
         config.include(".health")

@@ -13,6 +13,7 @@ from .meta import Base, metadata
 MODEL_MODULES = (
     "banter_payments.orders.models",
     "banter_payments.idempotency.models",
+    "banter_payments.refunds.models",
     "banter_payments.sandbox.models",
     "banter_payments.ledger.models",
     "banter_payments.wallet.models",

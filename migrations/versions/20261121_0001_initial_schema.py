@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 20:53:43.176600
+Create Date: 2026-11-21 21:10:20.475622
 """
 from alembic import op
 import sqlalchemy as sa
@@ -312,6 +312,39 @@ def upgrade() -> None:
         batch_op.create_index('ix_webhook_deliveries_outcome_id', ['outcome', 'id'], unique=False)
         batch_op.create_index('ix_webhook_deliveries_webhook_event_id', ['webhook_event_id'], unique=False)
 
+    op.create_table('refunds',
+    sa.Column('id', sa.String(length=40), nullable=False),
+    sa.Column('order_id', sa.String(length=40), nullable=False),
+    sa.Column('payment_id', sa.String(length=40), nullable=False),
+    sa.Column('razorpay_payment_id', sa.String(length=64), nullable=False),
+    sa.Column('razorpay_refund_id', sa.String(length=64), nullable=True),
+    sa.Column('amount', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('automatic', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sa.String(length=128), nullable=True),
+    sa.Column('gateway_idempotency_key', sa.String(length=64), nullable=True),
+    sa.Column('notes', sa.JSON(), nullable=False),
+    sa.Column('clawed_back', sa.JSON(), nullable=False),
+    sa.Column('shortfall', sa.JSON(), nullable=False),
+    sa.Column('failure_reason', sa.String(length=500), nullable=True),
+    sa.Column('created_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('processed_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'processed', 'failed')", name=op.f('ck_refunds_status_known')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_refunds_amount_positive')),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_refunds_order_id_orders')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refunds_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('gateway_idempotency_key', name=op.f('uq_refunds_gateway_idempotency_key')),
+    sa.UniqueConstraint('razorpay_refund_id', name=op.f('uq_refunds_razorpay_refund_id'))
+    )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index('ix_refunds_order_id_id', ['order_id', 'id'], unique=False)
+        batch_op.create_index('ix_refunds_payment_id_status', ['payment_id', 'status'], unique=False)
+
     op.create_table('sandbox_refunds',
     sa.Column('id', sa.String(length=40), nullable=False),
     sa.Column('payment_id', sa.String(length=40), nullable=False),
@@ -350,6 +383,11 @@ def downgrade() -> None:
         batch_op.drop_index('ix_sandbox_refunds_payment_id')
 
     op.drop_table('sandbox_refunds')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index('ix_refunds_payment_id_status')
+        batch_op.drop_index('ix_refunds_order_id_id')
+
+    op.drop_table('refunds')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_webhook_deliveries_webhook_event_id')
         batch_op.drop_index('ix_webhook_deliveries_outcome_id')

@@ -1,0 +1,325 @@
+"""Refunding an order, and recording what the gateway says about refunds.
+
+Creating a refund takes three steps, so that no row lock is ever held across a gateway
+call (DESIGN.md) and yet two concurrent refunds can never exceed what was captured:
+
+1. **Reserve**, in a short transaction of its own that commits at once: lock the order
+   row (``SELECT ... FOR UPDATE``; on SQLite the ``BEGIN IMMEDIATE`` write lock), add up
+   the refunds of its captured payment that are pending or processed, refuse what does
+   not fit (409), and insert the ``Refund`` as ``pending``. A pending refund counts
+   against what is left, so a concurrent refund sees it. It cannot share the request's
+   transaction: that one commits only after the gateway call, and a lock held until then
+   is what must be avoided. On SQLite the reservation is the first thing the request
+   writes (the request's own transaction has not begun), so it does not wait on itself.
+2. **Call the gateway** with the refund's ``X-Refund-Idempotency`` key. The key is
+   derived from the caller's ``Idempotency-Key`` when there is one (and kept in the WSGI
+   environ across pyramid_retry's attempts), so a retried request finds its reservation
+   and re-sends the same key: Razorpay answers with the first refund instead of making a
+   second one.
+3. **Record the answer** in the request's transaction: ``processed`` or ``failed`` move
+   the refund forward (one conditional ``UPDATE ... WHERE status = 'pending'``: the winner,
+   whether this answer or a webhook, does the rest exactly once). A refusal from the
+   gateway marks the refund failed (201, ``status: failed``), which frees its amount; a
+   timeout or outage leaves it pending (502) until a webhook or a retry settles it.
+
+The order's ``refunded_amount``/``refund_status`` follow *processed* refunds only (what
+has certainly gone back to the customer); what is left to refund is the captured amount
+minus processed *and* pending refunds. A processed refund of a purchase claws back the
+grants in proportion (``banter_payments.refunds.clawback``) through the ledger, under the
+reference ``refund:<id>``; what the buyer had already spent is recorded as ``shortfall``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+from typing import Any
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.orm import Session
+
+from ..catalog.registry import assets as registered_assets
+from ..clock import isoformat, utcnow
+from ..errors import Conflict, GatewayError, NotFound
+from ..events import RefundFailed, RefundProcessed, emit
+from ..gateway.interfaces import IPaymentGateway
+from ..ledger.interfaces import ILedgerService
+from ..ledger.services import LedgerService
+from ..orders.models import Order, Payment
+from ..payments.sql import write
+from .clawback import clawback_for
+from .models import Refund
+
+log = logging.getLogger(__name__)
+
+GATEWAY_KEY = "banter_payments.refunds.gateway_key"
+COUNTED_STATUSES = ("pending", "processed")
+RAZORPAY_ID = re.compile(r"[A-Za-z0-9_]{1,64}\Z")
+
+_refunds = Refund.__table__
+_orders = Order.__table__
+
+
+class KeyReused(Conflict):
+    status = 422
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was used for a different refund."
+
+
+# Step 1: reserve
+
+
+def _gateway_key(request: Request, order_id: str) -> str:
+    """The X-Refund-Idempotency key of this request's refund (at least 10 characters)."""
+    environ = request.environ
+    if GATEWAY_KEY not in environ:
+        from ..idempotency.tweens import ACTIVE
+
+        claim = environ.get(ACTIVE)
+        if claim is not None:
+            seed = f"{claim.scope}\n{claim.key}\n{order_id}".encode()
+            environ[GATEWAY_KEY] = "rfk_" + hashlib.sha256(seed).hexdigest()[:40]
+        else:
+            environ[GATEWAY_KEY] = "rfk_" + secrets.token_hex(20)
+    return environ[GATEWAY_KEY]
+
+
+def captured_payment(session: Session, order_id: str) -> Payment | None:
+    """The payment that paid the order (the first captured one)."""
+    return session.scalar(
+        sa.select(Payment)
+        .where(Payment.order_id == order_id, Payment.status.in_(("captured", "refunded")),
+               Payment.captured_at.is_not(None))
+        .order_by(Payment.captured_at, Payment.id)
+        .limit(1)
+    )
+
+
+def committed_amount(session: Session, payment_id: str) -> int:
+    """What is pending or processed against a payment: not available to refund."""
+    return session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0))
+        .where(Refund.payment_id == payment_id, Refund.status.in_(COUNTED_STATUSES),
+               Refund.automatic.is_(False))
+    )
+
+
+def _reserve(request: Request, order_id: str, *, amount: int | None, reason: str,
+             notes: dict, gateway_key: str) -> Refund:
+    settings = request.registry.settings
+    writer, _ = request.registry["banter_payments.session_factories"]
+    with writer() as session, session.begin():
+        existing = session.scalar(
+            sa.select(Refund).where(Refund.gateway_idempotency_key == gateway_key))
+        if existing is not None:
+            if existing.order_id != order_id or (amount is not None
+                                                 and existing.amount != amount):
+                raise KeyReused()
+            return existing
+        order = session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update())
+        if order is None:
+            raise NotFound("No such order.")
+        payment = captured_payment(session, order_id) if order.status == "paid" else None
+        if payment is None:
+            raise Conflict("Only a paid order can be refunded.",
+                           details={"status": order.status})
+        committed = committed_amount(session, payment.id)
+        remaining = order.amount - committed
+        if remaining <= 0:
+            raise Conflict("This order has been refunded in full.",
+                           details={"remaining": 0})
+        amount = remaining if amount is None else amount
+        if amount > remaining:
+            raise Conflict("The refund is larger than what is left to refund.",
+                           details={"remaining": remaining, "requested": amount})
+        if settings["refunds.require_full_clawback"]:
+            _check_clawback_collectable(request, session, order, before=committed,
+                                        amount=amount)
+        refund = Refund(
+            order_id=order.id, payment_id=payment.id,
+            razorpay_payment_id=payment.razorpay_payment_id, amount=amount,
+            currency=order.currency, status="pending", reason=reason,
+            created_by=request.identity.user_id, gateway_idempotency_key=gateway_key,
+            notes=notes,
+        )
+        session.add(refund)
+        session.flush()
+        return refund
+
+
+def _clawback_plan(order: Order, *, before: int, amount: int) -> dict[str, int]:
+    if not (order.user_id and order.grants and order.fulfilled_at is not None):
+        return {}
+    return clawback_for(order.grants, before=before, amount=amount, captured=order.amount)
+
+
+def _check_clawback_collectable(request: Request, session: Session, order: Order, *,
+                                before: int, amount: int) -> None:
+    """``refunds.require_full_clawback``: refuse a refund the wallet cannot pay back.
+
+    Checked when the refund is reserved; a balance spent between this check and the
+    refund's processing still ends as a recorded shortfall, never a negative balance.
+    """
+    plan = {asset: qty for asset, qty in _clawback_plan(order, before=before,
+                                                        amount=amount).items() if qty}
+    if not plan:
+        return
+    ledger = LedgerService(session, assets=registered_assets(request.registry))
+    balances = ledger.balances(order.user_id, plan)
+    short = {asset: qty - balances[asset] for asset, qty in plan.items()
+             if balances[asset] < qty}
+    if short:
+        raise Conflict("The buyer has already spent what this refund would take back.",
+                       details={"clawback": plan, "shortfall": short})
+
+
+# Steps 2 and 3: the gateway, then its answer
+
+
+def create_refund(request: Request, order_id: str, *, amount: int | None, reason: str,
+                  notes: dict | None = None) -> Refund:
+    """Reserve, ask the gateway, record its answer; returns the refund as it now is."""
+    gateway_key = _gateway_key(request, order_id)
+    reserved = _reserve(request, order_id, amount=amount, reason=reason,
+                        notes=dict(notes or {}), gateway_key=gateway_key)
+    session = request.dbsession
+    if reserved.status != "pending" or reserved.razorpay_refund_id is not None:
+        return session.get(Refund, reserved.id)  # settled already: a retried request
+    gateway = request.find_service(IPaymentGateway)
+    gateway_notes = {**reserved.notes, "refund_id": reserved.id, "order_id": order_id}
+    try:
+        entity = gateway.refund_payment(reserved.razorpay_payment_id, reserved.amount,
+                                        gateway_key, gateway_notes, reserved.id)
+    except GatewayError as exc:
+        if exc.details.get("reason") != "bad_request":
+            log.warning("refund %s: outcome unknown (%s); it stays pending", reserved.id,
+                        exc.details.get("reason"))
+            raise GatewayError(exc.message, details={**exc.details,
+                                                     "refundId": reserved.id}) from None
+        refund = session.get(Refund, reserved.id)
+        mark_failed(request, refund, failure_reason=exc.message)
+        return refund
+    refund = session.get(Refund, reserved.id)
+    apply_refund_entity(request, refund, entity)
+    return refund
+
+
+def apply_refund_entity(request: Request, refund: Refund, entity: dict[str, Any]) -> None:
+    """Record a refund entity the gateway sent us (API answer or signed webhook)."""
+    razorpay_refund_id = entity.get("id")
+    if isinstance(razorpay_refund_id, str) and RAZORPAY_ID.match(razorpay_refund_id) \
+            and refund.razorpay_refund_id is None:
+        write(request.dbsession, sa.update(_refunds)
+              .where(_refunds.c.id == refund.id, _refunds.c.razorpay_refund_id.is_(None))
+              .values(razorpay_refund_id=razorpay_refund_id, updated_at=utcnow()))
+        request.dbsession.refresh(refund)
+    status = entity.get("status")
+    if status == "processed":
+        mark_processed(request, refund)
+    elif status == "failed":
+        mark_failed(request, refund, failure_reason="The gateway reports the refund failed.")
+
+
+def mark_processed(request: Request, refund: Refund, *,
+                   now: dt.datetime | None = None) -> bool:
+    """pending -> processed, once: the winner updates the order and claws back."""
+    session = request.dbsession
+    now = now or utcnow()
+    won = write(session, sa.update(_refunds)
+                .where(_refunds.c.id == refund.id, _refunds.c.status == "pending")
+                .values(status="processed", processed_at=now, updated_at=now)).rowcount == 1
+    if not won:
+        session.refresh(refund)
+        if refund.status == "failed":
+            log.warning("refund %s: the gateway says processed, we had it failed", refund.id)
+        return False
+    if not refund.automatic:
+        collected, shortfall = _settle_order(request, refund, now)
+        write(session, sa.update(_refunds).where(_refunds.c.id == refund.id)
+              .values(clawed_back=collected, shortfall=shortfall))
+    session.refresh(refund)
+    log.info("refund %s of order %s processed", refund.id, refund.order_id)
+    emit(request, RefundProcessed(request, refund))
+    return True
+
+
+def _settle_order(request: Request, refund: Refund,
+                  now: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
+    """Count a processed refund on its order and claw back the order's grants."""
+    session = request.dbsession
+    refunded = _orders.c.refunded_amount + refund.amount
+    after = write(session, sa.update(_orders)
+                  .where(_orders.c.id == refund.order_id)
+                  .values(refunded_amount=refunded, updated_at=now,
+                          refund_status=sa.case((refunded >= _orders.c.amount, "full"),
+                                                else_="partial"))
+                  .returning(_orders.c.refunded_amount)).scalar_one()
+    order = session.get(Order, refund.order_id)
+    session.refresh(order)
+    plan = _clawback_plan(order, before=after - refund.amount, amount=refund.amount)
+    wanted = {asset: qty for asset, qty in plan.items() if qty > 0}
+    collected = dict.fromkeys(plan, 0)
+    shortfall = dict.fromkeys(plan, 0)
+    if wanted:
+        ledger = request.find_service(ILedgerService)
+        _posting, got, short = ledger.clawback(
+            order.user_id, wanted, reference=f"refund:{refund.id}",
+            description=f"Refund of {order.title}",
+            metadata={"orderId": order.id, "refundId": refund.id},
+        )
+        collected.update(got)
+        shortfall.update(short)
+        if any(short.values()):
+            log.warning("refund %s: could not claw back %s from %s (already spent)",
+                        refund.id, short, order.user_id)
+    return collected, shortfall
+
+
+def mark_failed(request: Request, refund: Refund, *, failure_reason: str,
+                now: dt.datetime | None = None) -> bool:
+    """pending -> failed, once; the amount becomes refundable again."""
+    session = request.dbsession
+    now = now or utcnow()
+    won = write(session, sa.update(_refunds)
+                .where(_refunds.c.id == refund.id, _refunds.c.status == "pending")
+                .values(status="failed", failed_at=now, updated_at=now,
+                        failure_reason=failure_reason[:500])).rowcount == 1
+    session.refresh(refund)
+    if not won:
+        if refund.status == "processed":
+            log.warning("refund %s: the gateway says failed, we had it processed", refund.id)
+        return False
+    log.info("refund %s of order %s failed: %s", refund.id, refund.order_id, failure_reason)
+    emit(request, RefundFailed(request, refund))
+    return True
+
+
+# Reading
+
+
+def order_refunds(session: Session, order_id: str) -> list[Refund]:
+    return list(session.scalars(
+        sa.select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)))
+
+
+def refund_to_json(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "orderId": refund.order_id,
+        "razorpayPaymentId": refund.razorpay_payment_id,
+        "razorpayRefundId": refund.razorpay_refund_id,
+        "amount": refund.amount,
+        "currency": refund.currency,
+        "status": refund.status,
+        "reason": refund.reason,
+        "automatic": refund.automatic,
+        "clawedBack": dict(refund.clawed_back or {}),
+        "shortfall": dict(refund.shortfall or {}),
+        "failureReason": refund.failure_reason,
+        "createdAt": isoformat(refund.created_at),
+        "processedAt": isoformat(refund.processed_at),
+    }

@@ -1,0 +1,27 @@
+"""``POST /orders/{id}/refunds`` (admin) and ``GET /orders/{id}/refunds``."""
+
+from __future__ import annotations
+
+from pyramid.view import view_config
+
+from ..orders.services import get_visible_order
+from . import services
+
+
+@view_config(route_name="payments.refunds.create", request_method="POST", renderer="json",
+             permission="admin")
+def create_refund(request):
+    body = request.validated_body
+    refund = services.create_refund(request, request.matchdict["order_id"],
+                                    amount=body["amount"], reason=body["reason"],
+                                    notes=body.get("notes"))
+    request.response.status = 201
+    return services.refund_to_json(refund)
+
+
+@view_config(route_name="payments.refunds.list", request_method="GET", renderer="json",
+             permission="user")
+def list_refunds(request):
+    order = get_visible_order(request, request.matchdict["order_id"])
+    refunds = services.order_refunds(request.dbsession, order.id)
+    return {"items": [services.refund_to_json(refund) for refund in refunds]}
