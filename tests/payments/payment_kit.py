@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -90,6 +91,8 @@ class FakeGateway:
         self.payments: dict[str, dict[str, Any]] = {}
         self.calls: list[tuple[str, str]] = []
         self.failing: set[str] = set()
+        # Seconds each fetch of an order's payments takes (to widen race windows).
+        self.delay = 0.0
         self._lock = threading.Lock()
 
     def __call__(self, context, request) -> FakeGateway:
@@ -118,6 +121,7 @@ class FakeGateway:
 
     def fetch_order_payments(self, razorpay_order_id):
         self._record("fetch_order_payments", razorpay_order_id)
+        time.sleep(self.delay)
         with self._lock:
             return [dict(p) for p in self.payments.values()
                     if p["order_id"] == razorpay_order_id]

@@ -31,6 +31,7 @@ def settings(settings):
         "sandbox.webhook_drop_rate": "0.3",
         "sandbox.random_seed": "20261121",
         "orders.reconcile_after_seconds": "0",
+        "ratelimit.enabled": "false",
     })
     return settings
 

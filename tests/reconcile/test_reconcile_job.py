@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+import threading
 
 import pytest
 import sqlalchemy as sa
 
 from banter_payments.clock import utcnow
 from banter_payments.reconcile.models import ReconcileCheck
+from banter_payments.reconcile.services import job_request, reconcile_orders
 
 HOUR = dt.timedelta(hours=1)
 
@@ -206,3 +209,33 @@ class TestAdminRoute:
     def test_only_admins(self, testapp, auth):
         testapp.post(self.URL, status=401)
         testapp.post(self.URL, headers=auth("alice"), status=403)
+
+
+@pytest.mark.postgresql
+@pytest.mark.slow
+def test_concurrent_workers_share_the_work_without_overlap(kit, dbsession, gateway, registry):
+    orders = [aged(kit, dbsession, HOUR) for _ in range(30)]
+    for order in orders:
+        gateway.add(kit.payment_entity(order.razorpay_order_id))
+    gateway.delay = 0.02
+    reports, barrier = [], threading.Barrier(3)
+
+    def worker(name):
+        barrier.wait()
+        with job_request(registry) as request:
+            reports.append(reconcile_orders(request, batch_size=4, worker=name))
+
+    threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    fetched = collections.Counter(key for name, key in gateway.calls
+                                  if name == "fetch_order_payments")
+    assert fetched == {order.razorpay_order_id: 1 for order in orders}
+    assert sum(r.checked for r in reports) == 30
+    assert sorted(sum((r.paid for r in reports), [])) == sorted(o.id for o in orders)
+    assert sum(1 for r in reports if r.checked) >= 2  # the work really was shared
+    for order in orders:
+        assert kit.postings(dbsession, f"order:{order.id}") == 1
