@@ -111,6 +111,8 @@ class TestBadGifts:
         {"to": "", "coins": 10},
         {"to": 42, "coins": 10},
         {"to": "b" * 129, "coins": 10},
+        {"to": " bob", "coins": 10},
+        {"to": "   ", "coins": 10},
         {"to": "bob", "coins": 10, "note": "n" * 281},
         {"to": "bob", "coins": 10, "note": ""},
         {"to": "bob", "coins": 10, "from": "carol"},
