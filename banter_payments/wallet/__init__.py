@@ -17,7 +17,7 @@ def includeme(config) -> None:
         tag="wallet", permission="user", query=WalletQuery,
         responses={200: "{userId, balances: {asset: n} for every enabled asset, "
                         "entitlements: {name: {grantedAt, expiresAt}}}",
-                   401: "No or bad token", 403: "Another user's wallet, not as admin"},
+                   401: "No or bad token", 404: "Another user's wallet, not as admin"},
     )
     config.add_api_operation(
         "payments.wallet.transactions", "GET", summary="The caller's ledger entries",
@@ -25,7 +25,7 @@ def includeme(config) -> None:
         responses={200: "{items: [{id, asset, amount, balanceAfter, kind, reference, "
                         "description, createdAt}], nextCursor}, newest first",
                    400: "Bad query, unknown asset or malformed cursor",
-                   401: "No or bad token", 403: "Another user's history, not as admin"},
+                   401: "No or bad token", 404: "Another user's history, not as admin"},
     )
     config.add_api_operation(
         "payments.wallet.debits", "POST",

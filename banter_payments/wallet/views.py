@@ -9,7 +9,7 @@ from pyramid.view import view_config
 
 from ..catalog.registry import assets
 from ..clock import isoformat
-from ..errors import Forbidden, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..ledger.interfaces import ILedgerService
 from ..ledger.models import Entry, Posting
 from .services import active_entitlements
@@ -101,7 +101,8 @@ def _subject(request: Request, user_id: str | None) -> str:
         return identity.user_id
     if identity.is_admin or identity.is_service:
         return user_id
-    raise Forbidden("Only admins and services can read another user's wallet.")
+    # API.md: another user's object answers 404, as if it did not exist.
+    raise NotFound("No such wallet.")
 
 
 def _check_asset(request: Request, asset: str) -> None:

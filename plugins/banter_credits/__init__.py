@@ -41,6 +41,6 @@ def includeme(config):
         responses={200: "{userId, balance, lifetimeCredits, creditsSpent, purchases, "
                         "totalSpent: [{amount, currency}]}",
                    400: "validation_failed", 401: "unauthenticated",
-                   403: "forbidden: another user's summary, not as admin"},
+                   404: "not_found: another user's summary, not as admin"},
     )
     config.scan(".views")

@@ -13,7 +13,7 @@ from pyramid.request import Request
 from pyramid.view import view_config
 from sqlalchemy import func, select
 
-from banter_payments.errors import Forbidden
+from banter_payments.errors import NotFound
 from banter_payments.ledger.interfaces import ILedgerService
 from banter_payments.orders.models import Order
 
@@ -26,7 +26,7 @@ def credits_summary(request: Request) -> dict[str, Any]:
     identity = request.identity
     user_id = request.validated_query["userId"] or identity.user_id
     if user_id != identity.user_id and not (identity.is_admin or identity.is_service):
-        raise Forbidden("Only admins and services can read another user's summary.")
+        raise NotFound("No such wallet.")
     totals = request.find_service(ILedgerService).totals(user_id, "credits")
     rows = request.dbsession.execute(
         select(Order.currency, func.count(), func.sum(Order.amount - Order.refunded_amount))

@@ -52,7 +52,7 @@ class TestWallet:
         ledger.grant("bob", {"coins": 7}, "g", "Grant")
         session.commit()
         assert error(testapp.get(WALLET, {"userId": "bob"}, headers=auth("alice"),
-                                 status=403)) == (403, "forbidden")
+                                 status=404)) == (404, "not_found")
         for role in ("admin", "service"):
             body = testapp.get(WALLET, {"userId": "bob"}, headers=auth("ops", role)).json
             assert (body["userId"], body["balances"]["coins"]) == ("bob", 7)
@@ -123,10 +123,10 @@ class TestTransactions:
                              headers=auth("alice"), status=400)
         assert error(beyond) == (400, "validation_failed")
 
-    def test_another_users_history_is_forbidden(self, testapp, auth, history):
+    def test_another_users_history_is_not_found(self, testapp, auth, history):
         response = testapp.get(TRANSACTIONS, {"userId": "bob"}, headers=auth("alice"),
-                               status=403)
-        assert error(response) == (403, "forbidden")
+                               status=404)
+        assert error(response) == (404, "not_found")
         admin = testapp.get(TRANSACTIONS, {"userId": "bob"}, headers=auth("ops", "admin"))
         assert [i["amount"] for i in admin.json["items"]] == [50]
 

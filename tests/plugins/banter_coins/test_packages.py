@@ -56,7 +56,8 @@ def test_operators_replace_the_packs_from_the_ini():
 
 
 def test_operators_extend_the_defaults_from_the_ini():
-    _, items = coins_catalog(**{"banter_coins.extra_packages": "festival | Festival | 700 | 49900 | 300"})
+    extra = "festival | Festival | 700 | 49900 | 300"
+    _, items = coins_catalog(**{"banter_coins.extra_packages": extra})
     assert len(items) == 9
     assert items["coins.festival"].grants == {"coins": 1000}
 

@@ -59,8 +59,8 @@ def test_lifetime_credits_and_money_spent(testapp, auth, session):
 def test_another_users_summary_is_for_admins(testapp, auth, session):
     LedgerService(session).grant("bob", {"credits": 100}, "order:1", "Purchase")
     session.commit()
-    response = testapp.get(SUMMARY, {"userId": "bob"}, headers=auth("alice"), status=403)
-    assert response.json["error"]["code"] == "forbidden"
+    response = testapp.get(SUMMARY, {"userId": "bob"}, headers=auth("alice"), status=404)
+    assert response.json["error"]["code"] == "not_found"
     body = testapp.get(SUMMARY, {"userId": "bob"}, headers=auth("ops", "admin")).json
     assert (body["userId"], body["lifetimeCredits"]) == ("bob", 100)
 
