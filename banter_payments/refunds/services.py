@@ -101,11 +101,12 @@ def captured_payment(session: Session, order_id: str) -> Payment | None:
 
 def committed_amount(session: Session, payment_id: str) -> int:
     """What is pending or processed against a payment: not available to refund."""
-    return session.scalar(
+    total = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0))
         .where(Refund.payment_id == payment_id, Refund.status.in_(COUNTED_STATUSES),
                Refund.automatic.is_(False))
     )
+    return int(total)  # PostgreSQL's SUM of a bigint is a numeric
 
 
 def _reserve(request: Request, order_id: str, *, amount: int | None, reason: str,

@@ -89,6 +89,9 @@ class Shop:
     def rows(self) -> list[Refund]:
         self.dbsession.rollback()
         rows = list(self.dbsession.scalars(sa.select(Refund).order_by(Refund.id)))
+        # Detached snapshots: reading them later must not open a transaction that
+        # would hold SQLite's write lock.
+        self.dbsession.expunge_all()
         self.dbsession.rollback()
         return rows
 
@@ -97,6 +100,7 @@ class Shop:
         self.sandbox_session.rollback()
         rows = list(self.sandbox_session.scalars(
             sa.select(SandboxRefund).order_by(SandboxRefund.created_at)))
+        self.sandbox_session.expunge_all()
         self.sandbox_session.rollback()
         return rows
 

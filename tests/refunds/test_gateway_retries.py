@@ -1,0 +1,114 @@
+"""A refund whose gateway call timed out, retried: never two refunds at the gateway."""
+
+from __future__ import annotations
+
+import pytest
+from pyramid_retry import RetryableException
+
+from banter_payments.errors import GatewayError
+from banter_payments.gateway.razorpay import RazorpayGateway
+from banter_payments.refunds import services
+
+PRICE = 44900
+
+
+@pytest.fixture
+def timeout_once(monkeypatch):
+    """The first refund call reaches Razorpay, but its answer never comes back."""
+    original = RazorpayGateway.refund_payment
+    calls = []
+
+    def refund_payment(self, *args, **kwargs):
+        calls.append(args)
+        entity = original(self, *args, **kwargs)
+        if len(calls) == 1:
+            raise GatewayError("Razorpay did not answer in time to refund a payment.",
+                               details={"reason": "timeout"})
+        return entity
+
+    monkeypatch.setattr(RazorpayGateway, "refund_payment", refund_payment)
+    return calls
+
+
+def test_a_timed_out_refund_stays_pending_and_a_webhook_settles_it(shop, timeout_once):
+    order = shop.paid_order()
+    key = {"Idempotency-Key": "refund-ord-1"}
+    response = shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502,
+                           headers=key)
+    assert response.json["error"]["code"] == "gateway_error"
+    [row] = shop.rows()
+    assert (row.status, row.razorpay_refund_id) == ("pending", None)
+    assert response.json["error"]["details"]["refundId"] == row.id
+    assert shop.coins() == 600
+    assert len(shop.gateway_refunds()) == 1  # it did happen at the gateway
+
+    shop.flush_webhooks()  # refund.created / refund.processed find it by its note
+    [row] = shop.rows()
+    assert row.status == "processed" and row.razorpay_refund_id is not None
+    assert shop.coins() == 600 - 267
+
+    # the admin retries with the same key: the settled refund, no second gateway call
+    retried = shop.refund(order["id"], {"amount": 20000, "reason": "x"}, headers=key).json
+    assert (retried["id"], retried["status"]) == (row.id, "processed")
+    assert len(timeout_once) == 1
+    assert len(shop.gateway_refunds()) == 1
+    assert shop.order(order["id"])["refundedAmount"] == 20000
+    assert shop.ledger_problems() == []
+
+
+def test_a_retry_resends_the_same_gateway_key_and_gets_the_first_refund(shop, timeout_once):
+    order = shop.paid_order()
+    key = {"Idempotency-Key": "refund-ord-2"}
+    shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502, headers=key)
+    retried = shop.refund(order["id"], {"amount": 20000, "reason": "x"}, headers=key).json
+    assert retried["status"] == "processed"
+    assert len(timeout_once) == 2
+    assert timeout_once[0][2] == timeout_once[1][2]  # the same X-Refund-Idempotency
+    [remote] = shop.gateway_refunds()
+    assert remote.id == retried["razorpayRefundId"]
+    assert [r.id for r in shop.rows()] == [retried["id"]]
+    assert shop.coins() == 600 - 267
+    # and the answer is now stored: a third call replays it
+    third = shop.refund(order["id"], {"amount": 20000, "reason": "x"}, headers=key)
+    assert third.headers["Idempotent-Replayed"] == "true"
+    assert third.json == retried
+
+
+def test_the_same_key_for_another_amount_after_a_timeout_is_422(shop, timeout_once):
+    order = shop.paid_order()
+    key = {"Idempotency-Key": "refund-ord-3"}
+    shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502, headers=key)
+    response = shop.refund(order["id"], {"amount": 100, "reason": "x"}, status=422,
+                           headers=key)
+    assert response.json["error"]["code"] == "idempotency_key_reused"
+    assert len(shop.rows()) == 1 and len(shop.gateway_refunds()) == 1
+
+
+def test_one_refund_request_sent_twice_with_one_key_refunds_once(shop):
+    order = shop.paid_order()
+    key = {"Idempotency-Key": "refund-ord-4"}
+    first = shop.refund(order["id"], {"amount": 5000, "reason": "x"}, headers=key)
+    second = shop.refund(order["id"], {"amount": 5000, "reason": "x"}, headers=key)
+    assert second.body == first.body
+    assert len(shop.rows()) == 1 and len(shop.gateway_refunds()) == 1
+
+
+def test_a_request_retried_by_pyramid_retry_refunds_once(shop, monkeypatch):
+    """The first attempt loses a database race after the gateway answered."""
+    original = services.apply_refund_entity
+    calls = []
+
+    def flaky(request, refund, entity):
+        calls.append(request.environ["retry.attempt"])
+        if request.environ["retry.attempt"] == 0:
+            raise RetryableException("serialization failure")
+        return original(request, refund, entity)
+
+    monkeypatch.setattr(services, "apply_refund_entity", flaky)
+    order = shop.paid_order()
+    refund = shop.refund(order["id"], {"amount": 20000, "reason": "x"}).json
+    assert calls == [0, 1]
+    assert refund["status"] == "processed"
+    assert [r.id for r in shop.rows()] == [refund["id"]]
+    assert len(shop.gateway_refunds()) == 1
+    assert shop.coins() == 600 - 267
