@@ -11,7 +11,6 @@ routes vanish from both.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import colander
 from pyramid.request import Request
 
 from .errors import UnsupportedMediaType, ValidationFailed
+from .jsonparse import InvalidJSON, parse_json
 from .schemas import validate
 
 OPERATIONS_KEY = "banter_payments.api_operations"
@@ -82,9 +82,10 @@ def json_body(request: Request) -> Any:
     if request.content_type not in ("application/json", ""):
         raise UnsupportedMediaType()
     try:
-        return json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        raise ValidationFailed("The body is not valid JSON.") from None
+        return parse_json(request.body)
+    except InvalidJSON as exc:
+        raise ValidationFailed("The body is not valid JSON.",
+                               details={"body": str(exc)[:200]}) from None
 
 
 def _validated_body(request: Request) -> Any:

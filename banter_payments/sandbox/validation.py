@@ -7,9 +7,10 @@ long, all answer ``BAD_REQUEST_ERROR`` with the field named, never a 500.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+
+from banter_payments.jsonparse import InvalidJSON, parse_json
 
 from .errors import RazorpayError
 
@@ -29,13 +30,9 @@ def parse_json_body(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError):
+        return parse_json(body)
+    except InvalidJSON:
         raise RazorpayError("The request body is not valid JSON") from None
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def parse_object(

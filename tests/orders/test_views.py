@@ -85,6 +85,10 @@ class TestCreate:
             b'{"sku": null}',
             b'{"sku": "coins.popular", "amount": 1}',
             b'{"sku": ""}',
+            b"[" * 5000 + b"]" * 5000,
+            b'{"a":' * 3000 + b"1" + b"}" * 3000,
+            b'{"sku": NaN}',
+            b"\xff\xfe not utf-8",
         ],
     )
     def test_malformed_bodies_are_400(self, testapp, auth, dbsession, body):
