@@ -76,6 +76,8 @@ SETTINGS: dict[str, Setting] = {
     "banter_payments.route_prefix": Setting("/api/payments"),
     "banter_payments.plugins": Setting([], _list),
     "banter_payments.currency": Setting("INR", lambda v: _str(v).upper()),
+    # Currencies a service order may ask for (Razorpay must have them enabled too).
+    "banter_payments.currencies": Setting(["INR"], lambda v: [c.upper() for c in _list(v)]),
     "banter_payments.checkout_name": Setting("Banter"),
     "banter_payments.max_body_bytes": Setting(64 * 1024, _number(int, 1024)),
     # Database

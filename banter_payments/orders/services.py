@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.orm import Session
 
-from ..catalog.registry import CatalogItem, catalog
+from ..catalog.registry import MINIMUM_AMOUNT, CatalogItem, catalog
 from ..clock import isoformat
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..gateway.interfaces import IPaymentGateway
@@ -65,8 +65,20 @@ def create_catalog_order(request: Request, identity: Identity, sku: str) -> Orde
     return _create(request, _catalog_order(item, identity.user_id))
 
 
+def _check_amount(request: Request, amount: int, currency: str) -> None:
+    """Refuse what Razorpay would refuse, as the client's error (400), not a 502."""
+    accepted = request.registry.settings["banter_payments.currencies"]
+    if currency not in accepted:
+        raise ValidationFailed(details={"currency": f"must be one of {', '.join(accepted)}"})
+    minimum = MINIMUM_AMOUNT.get(currency, 100)
+    if amount < minimum:
+        raise ValidationFailed(
+            details={"amount": f"must be at least {minimum} ({currency} minor units)"})
+
+
 def create_service_order(request: Request, identity: Identity, body: dict) -> Order:
     session = request.dbsession
+    _check_amount(request, body["amount"], body["currency"])
     open_order = session.scalar(
         sa.select(Order.id).where(
             Order.source_app == body["sourceApp"],

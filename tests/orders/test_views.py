@@ -240,7 +240,7 @@ class TestServiceOrders:
             {"amount": True}, {"currency": "inr"}, {"currency": "RUPEES"},
             {"externalRef": ""}, {"sourceApp": "has spaces"}, {"metadata": [1]},
             {"customer": {"email": "not-an-email"}}, {"customer": {"phone": "1"}},
-            {"colour": "red"},
+            {"colour": "red"}, {"currency": "XYZ"}, {"currency": "USD"}, {"amount": 99},
         ],
     )
     def test_bad_service_bodies_are_400(self, testapp, auth, dbsession, change):
