@@ -98,7 +98,7 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
     if operation.permission and operation.permission != NO_PERMISSION_REQUIRED:
         result["security"] = [{"bearer": []}]
     responses: dict[str, Any] = {}
-    for status, description in sorted(operation.responses.items()):
+    for status, description in sorted(_with_common_errors(operation).items()):
         entry: dict[str, Any] = {"description": description}
         if status >= 400:
             entry["content"] = {
@@ -109,6 +109,27 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
         responses[str(status)] = entry
     result["responses"] = responses or {"200": {"description": "OK"}}
     return result
+
+
+def _with_common_errors(operation: Operation) -> dict[int, str]:
+    """The answers every operation of its kind can give, whether or not it lists them:
+    bad input, missing or insufficient credentials, rate limits, the idempotency key's
+    answers, and body limits. The operation's own descriptions win."""
+    common: dict[int, str] = {}
+    if operation.body is not None or operation.query is not None:
+        common[400] = "validation_failed"
+    authenticated = operation.permission not in (None, NO_PERMISSION_REQUIRED)
+    if authenticated:
+        common[401] = "unauthenticated: no, bad or expired token"
+        common[429] = "rate_limited (limits are set per route in the ini), with Retry-After"
+        if operation.permission in ("admin", "service"):
+            common[403] = f"forbidden: needs the {operation.permission} role"
+    if operation.method == "POST":
+        common[409] = "conflict, or idempotency_key_in_use while the first request runs"
+        common[413] = "payload_too_large"
+        common[415] = "unsupported_media_type: send application/json"
+        common[422] = "idempotency_key_reused: the same key with a different request"
+    return {**common, **operation.responses}
 
 
 def _path_params(pattern: str) -> list[str]:

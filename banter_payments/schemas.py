@@ -126,8 +126,17 @@ def to_json_schema(node: colander.SchemaNode) -> dict[str, Any]:
         result = {"type": "boolean"}
     elif isinstance(typ, FreeMapping):
         result = {"type": "object", "maxProperties": typ.max_keys}
-    else:
+    elif hasattr(typ, "json_schema"):
+        result = typ.json_schema()
+    elif isinstance(typ, StrictString):
+        result = {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+        if not typ.allow_empty:
+            result["minLength"] = 1
+    elif isinstance(typ, colander.String):
         result = {"type": "string"}
+    else:
+        raise TypeError(f"no JSON Schema for colander type {type(typ).__name__} "
+                        f"(give it a json_schema() method)")
     _apply_validator(node.validator, result)
     if node.description:
         result["description"] = node.description

@@ -47,3 +47,22 @@ def test_request_bodies_come_from_the_validating_schemas(testapp):
     assert variants["user"]["additionalProperties"] is False
     assert variants["service"]["properties"]["amount"]["type"] == "integer"
     assert variants["service"]["properties"]["amount"]["minimum"] == 1
+
+
+def test_the_answers_every_operation_can_give_are_documented(testapp):
+    paths = testapp.get("/api/payments/openapi.json").json["paths"]
+    create = paths["/api/payments/orders"]["post"]["responses"]
+    assert {"201", "400", "401", "409", "413", "415", "422", "429", "502"} <= set(create)
+    assert "403" not in create
+    health = paths["/api/payments/health"]["get"]["responses"]
+    assert set(health) == {"200", "503"}
+
+
+def test_string_rules_are_in_the_schema(testapp):
+    paths = testapp.get("/api/payments/openapi.json").json["paths"]
+    verify = paths["/api/payments/verify"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]
+    signature = verify["properties"]["razorpay_signature"]
+    assert signature["minLength"] == 1
+    assert signature["pattern"] == "^[^\\x00-\\x1f\\x7f]*$"
+    assert signature["nullable"] is True

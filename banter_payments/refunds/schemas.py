@@ -34,6 +34,16 @@ class Notes(colander.SchemaType):
                                              f"characters")
         return dict(cstruct)
 
+    def json_schema(self) -> dict:
+        return {
+            "type": "object",
+            "maxProperties": MAX_NOTES,
+            "additionalProperties": {
+                "oneOf": [{"type": "string", "maxLength": MAX_NOTE_VALUE},
+                          {"type": "integer"}],
+            },
+        }
+
 
 class RefundBody(StrictSchema):
     amount = colander.SchemaNode(
