@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import colander
+from pyramid.interfaces import IRoutesMapper
 from pyramid.request import Request
 
 from .errors import UnsupportedMediaType, ValidationFailed
@@ -73,6 +74,18 @@ def _operation(request: Request) -> Operation | None:
     if route is None:
         return None
     return request.registry.get(OPERATIONS_KEY, {}).get((route.name, request.method))
+
+
+def allowed_methods(request: Request) -> set[str]:
+    """The methods declared for the routes whose pattern matches this path (whatever the
+    request's method): what a 405's ``Allow`` header lists."""
+    operations = request.registry.get(OPERATIONS_KEY, {})
+    mapper = request.registry.queryUtility(IRoutesMapper)
+    methods: set[str] = set()
+    for route in mapper.get_routes() if mapper else []:
+        if route.match(request.path_info) is not None:
+            methods.update(method for name, method in operations if name == route.name)
+    return methods
 
 
 def json_body(request: Request) -> Any:

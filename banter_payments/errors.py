@@ -132,6 +132,14 @@ def api_error_view(exc: APIError, request: Request) -> Response:
 
 
 def not_found_view(exc: HTTPNotFound, request: Request) -> Response:
+    """No such route; or a route that exists for other methods, which is a 405."""
+    from .api import allowed_methods
+
+    methods = allowed_methods(request)
+    if methods and request.method not in methods:
+        allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+        return error_response(request, 405, MethodNotAllowed.code, MethodNotAllowed.message,
+                              {"allowed": sorted(methods)}, headers={"Allow": allow})
     return error_response(request, 404, NotFound.code, NotFound.message)
 
 

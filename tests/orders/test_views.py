@@ -417,3 +417,25 @@ class TestRetry:
         response = testapp.post_json(f"{PREFIX}/orders/{order['id']}/retry", {},
                                      headers=auth("bob"), expect_errors=True)
         assert_error(response, 404, "not_found")
+
+
+class TestMethods:
+    @pytest.mark.parametrize(
+        ("method", "path", "allowed"),
+        [
+            ("PUT", "/orders", ["GET", "POST"]),
+            ("DELETE", "/orders/ord_x", ["GET"]),
+            ("GET", "/verify", ["POST"]),
+            ("POST", "/health", ["GET"]),
+        ],
+    )
+    def test_a_wrong_method_on_a_real_path_is_405_with_allow(self, testapp, auth, method,
+                                                              path, allowed):
+        response = testapp.request(f"{PREFIX}{path}", method=method, headers=auth("alice"),
+                                   expect_errors=True)
+        assert_error(response, 405, "method_not_allowed")
+        assert response.json["error"]["details"]["allowed"] == allowed
+        assert "POST" in response.headers["Allow"] or "GET" in response.headers["Allow"]
+
+    def test_an_unknown_path_is_still_404(self, testapp):
+        assert_error(testapp.get(f"{PREFIX}/nowhere", expect_errors=True), 404, "not_found")
