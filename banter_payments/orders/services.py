@@ -226,6 +226,11 @@ def order_to_json(request: Request, order: Order, *, checkout: bool = False) -> 
     if order.source_app:
         data.update(sourceApp=order.source_app, externalRef=order.external_ref,
                     metadata=dict(order.metadata_))
+    identity = request.identity
+    if identity is not None and identity.is_admin:
+        # What the state machine refused to fulfil (a payment for another amount, a
+        # second capture to refund): for operators, not for customers.
+        data["anomaly"] = order.anomaly
     if checkout:
         data["checkout"] = checkout_options(request, order)
     return data

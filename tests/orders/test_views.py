@@ -364,6 +364,10 @@ class TestVerify:
         noted = dbsession.get(Order, dear["id"])
         assert noted.status == "created"
         assert "does not match" in noted.anomaly
+        shown = testapp.get(f"{PREFIX}/orders/{dear['id']}", headers=auth("ops", "admin")).json
+        assert shown["anomaly"] == noted.anomaly
+        own = testapp.get(f"{PREFIX}/orders/{dear['id']}", headers=auth("alice")).json
+        assert "anomaly" not in own
 
     def test_a_failed_payment_does_not_pay(self, testapp, auth):
         order = create(testapp, auth).json
