@@ -1,4 +1,5 @@
 from .registry import add_asset, add_catalog_item
+from .responses import CATALOG
 
 
 def includeme(config):
@@ -7,6 +8,6 @@ def includeme(config):
     config.add_route("payments.catalog", "/catalog")
     config.add_api_operation(
         "payments.catalog", "GET", summary="Everything a user can buy", tag="catalog",
-        responses={200: "{items: [Item]}"},
+        responses={200: "{items: [Item]}"}, response_schema=CATALOG,
     )
     config.scan(".views")

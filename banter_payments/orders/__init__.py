@@ -1,4 +1,5 @@
 from ..api import BodyVariants
+from .responses import ORDER, ORDER_PAGE
 from .schemas import CatalogOrderBody, EmptyBody, OrderListQuery, ServiceOrderBody, VerifyBody
 
 ORDER_ERRORS = {400: "validation_failed", 401: "unauthenticated", 404: "not_found",
@@ -21,28 +22,33 @@ def includeme(config):
         ),
         responses={201: "Order, with checkout options", **ORDER_ERRORS,
                    409: "conflict: an order for this externalRef is open or paid"},
+        response_schema=ORDER,
     )
     config.add_api_operation(
         "payments.orders.list", "GET", tag="orders", permission="user",
         summary="The caller's orders, newest first (admin: ?userId=)", query=OrderListQuery,
         responses={200: "{items: [Order], nextCursor}", 400: "validation_failed",
                    401: "unauthenticated"},
+        response_schema=ORDER_PAGE,
     )
     config.add_api_operation(
         "payments.orders.show", "GET", tag="orders", permission="user",
         summary="One order; poll until isConfirmed",
         responses={200: "Order", 401: "unauthenticated", 404: "not_found"},
+        response_schema=ORDER,
     )
     config.add_api_operation(
         "payments.verify", "POST", tag="orders", permission="user", body=VerifyBody,
         summary="Verify Razorpay Checkout's signature and confirm the payment with Razorpay",
         responses={200: "Order", **ORDER_ERRORS, 409: "conflict: payment does not match",
                    400: "validation_failed or signature_invalid"},
+        response_schema=ORDER,
     )
     config.add_api_operation(
         "payments.orders.retry", "POST", tag="orders", permission="user", body=EmptyBody,
         summary="A new order for the same item after a failed or expired one",
         responses={201: "Order, with checkout options", **ORDER_ERRORS,
                    409: "conflict: paid, not failed, or already retried"},
+        response_schema=ORDER,
     )
     config.scan(".views")
