@@ -29,7 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pyramid.request import Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..clock import utcnow
@@ -171,7 +171,7 @@ def apply_gateway_payment(request: Request, order: Order, payment_entity: dict, 
     """Feed one trusted payment entity for ``order`` into the state machine.
 
     ``source`` says which door it came through: "verify", "webhook" or "reconcile".
-    Returns ``order`` refreshed from the database. Raises ``PaymentMismatch`` (409) when
+    Returns ``order`` as it now stands in the database. Raises ``PaymentMismatch`` (409) when
     the entity does not fit the order, after noting it on the order;
     ``MalformedPaymentEntity`` (400) when the entity is unusable; ``GatewayError`` (502)
     when a capture that is ours to do fails.
@@ -185,15 +185,25 @@ def apply_gateway_payment(request: Request, order: Order, payment_entity: dict, 
 
     now = now or utcnow()
     moved_to = _record_payment(session, order, report, now)
-    won = False
+    won = attempted = False
     if report.money_captured:
-        won = _move_order(session, order.id, "paid", now, paid_at=now)
+        # The winner marks the order fulfilled in the same statement: the grant below
+        # runs in the same transaction, so neither can be kept without the other.
+        won = _move_order(session, order.id, "paid", now, paid_at=now, fulfilled_at=now)
         if not won:
             _note_second_capture(session, order, report)
     elif report.status in ("created", "authorized", "failed"):
-        _move_order(session, order.id, "attempted", now)
+        attempted = _move_order(session, order.id, "attempted", now)
 
-    session.refresh(order)
+    # The order's payments changed under it; its own row is known when this call moved
+    # it, and is read again when someone else may have.
+    session.expire(order, ["payments"])
+    if won:
+        _known(order, status="paid", paid_at=now, fulfilled_at=now, updated_at=now)
+    elif attempted:
+        _known(order, status="attempted", updated_at=now)
+    else:
+        session.refresh(order)
     if won:
         log.info("order %s paid by %s (%s)", order.id, report.razorpay_payment_id, source)
         fulfil_order(request, order, now=now)
@@ -203,6 +213,12 @@ def apply_gateway_payment(request: Request, order: Order, payment_entity: dict, 
         )
         emit(request, PaymentFailed(request, order, payment))
     return order
+
+
+def _known(order: Order, **values: Any) -> None:
+    """Set what an UPDATE of ours just wrote, without reading the row back."""
+    for name, value in values.items():
+        set_committed_value(order, name, value)
 
 
 def _checked(session: Session, order: Order, report: PaymentReport,
@@ -330,8 +346,9 @@ def fulfil_order(request: Request, order: Order, *, now: dt.datetime | None = No
     if order.user_id:
         for name in order.entitlements:
             grant_entitlement(request.dbsession, order.user_id, name, f"order:{order.id}")
-    order.fulfilled_at = now
-    request.dbsession.flush()
+    if order.fulfilled_at is None:
+        order.fulfilled_at = now
+        request.dbsession.flush()
     emit(request, OrderPaid(request, order))
 
 
@@ -348,4 +365,5 @@ def find_order(session: Session, razorpay_order_id: str) -> Order | None:
     """Our order for a Razorpay order id, or None."""
     return session.scalar(
         sa.select(Order).where(Order.razorpay_order_id == razorpay_order_id)
+        .options(lazyload(Order.payments))
     )

@@ -27,6 +27,29 @@ from sqlalchemy.orm import Session
 from zope.sqlalchemy import mark_changed
 
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Built once per (dialect, table, conflict columns, returning) and executed with the row
+# as parameters, so SQLAlchemy neither rebuilds nor re-keys a statement per call.
+_STATEMENTS: dict[tuple, Executable] = {}
+
+
+def _insert_statement(dialect: str, table: Table, conflict_columns: tuple[str, ...],
+                      returning: Column | None) -> Executable:
+    key = (dialect, table.fullname, conflict_columns,
+           None if returning is None else returning.key)
+    statement = _STATEMENTS.get(key)
+    if statement is None:
+        try:
+            insert = _INSERTS[dialect]
+        except KeyError:
+            raise RuntimeError(f"no INSERT ... ON CONFLICT support for {dialect}") from None
+        # RETURNING, not rowcount: SQLAlchemy does not promise an INSERT's rowcount (-1
+        # with psycopg unless asked to keep it); RETURNING says the same on both dialects.
+        marker = returning if returning is not None else literal_column("1")
+        statement = insert(table).on_conflict_do_nothing(
+            index_elements=list(conflict_columns)
+        ).returning(marker)
+        _STATEMENTS[key] = statement
+    return statement
 
 
 def insert_unless_present(session: Session, table: Table, values: dict[str, Any],
@@ -37,26 +60,18 @@ def insert_unless_present(session: Session, table: Table, values: dict[str, Any]
     Returns the ``returning`` column's value of the inserted row (or True when no column
     is asked for), and None when a row was already there.
     """
-    dialect = session.get_bind().dialect.name
-    try:
-        insert = _INSERTS[dialect]
-    except KeyError:
-        raise RuntimeError(f"no INSERT ... ON CONFLICT support for {dialect}") from None
-    statement = insert(table).values(**values).on_conflict_do_nothing(
-        index_elements=list(conflict_columns)
-    )
-    # RETURNING, not rowcount: SQLAlchemy does not promise an INSERT's rowcount (it is -1
-    # with psycopg unless asked to keep it), and RETURNING says the same on both dialects.
-    marker = returning if returning is not None else literal_column("1")
-    inserted = write(session, statement.returning(marker)).scalar_one_or_none()
+    statement = _insert_statement(session.get_bind().dialect.name, table,
+                                  tuple(conflict_columns), returning)
+    inserted = write(session, statement, values).scalar_one_or_none()
     if returning is None:
         return True if inserted is not None else None
     return inserted
 
 
-def write(session: Session, statement: Executable) -> Result:
+def write(session: Session, statement: Executable,
+          parameters: dict[str, Any] | None = None) -> Result:
     """Execute a Core INSERT/UPDATE/DELETE and mark the session as changed, so the
     transaction manager commits it."""
-    result = session.execute(statement)
+    result = session.execute(statement, parameters)
     mark_changed(session)
     return result

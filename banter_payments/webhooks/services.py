@@ -289,7 +289,7 @@ def _record_delivery(session: Session, delivery: DeliveryInfo, headers: dict[str
                      body: bytes, outcome: str, *, started: float,
                      replay_of: str | None = None, error: str | None = None,
                      tb: str | None = None) -> None:
-    write(session, sa.insert(_deliveries).values(
+    write(session, _deliveries.insert(), dict(
         id=delivery.id,
         webhook_event_id=delivery.webhook_event_id,
         event_id=clean(delivery.event_id or None, 128),
