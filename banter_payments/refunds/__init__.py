@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .handlers import REFUND_EVENTS, apply_refund_event
-from .schemas import RefundBody
+from .schemas import AdminRefundsQuery, RefundBody
 
 
 def includeme(config) -> None:
@@ -29,6 +29,15 @@ def includeme(config) -> None:
         "payments.refunds.list", "GET", tag="refunds", permission="user",
         summary="The refunds of one order (the buyer's own, or any for an admin)",
         responses={200: "{items: [Refund]}", 401: "unauthenticated", 404: "not_found"},
+    )
+    config.add_route("payments.admin.refunds.list", "/admin/refunds", request_method="GET")
+    config.add_api_operation(
+        "payments.admin.refunds.list", "GET", tag="refunds", permission="admin",
+        summary="Every refund, newest first; ?shortfall=true for those whose clawback "
+                "could not be collected in full",
+        query=AdminRefundsQuery,
+        responses={200: "{items: [Refund], nextCursor}", 400: "validation_failed",
+                   401: "unauthenticated", 403: "forbidden"},
     )
     for event_name in REFUND_EVENTS:
         config.add_webhook_handler(event_name, apply_refund_event)

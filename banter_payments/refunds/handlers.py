@@ -92,7 +92,8 @@ def _learnt(request: Request, entity: dict[str, Any], payment_entity: dict | Non
         "reason": "automatic refund of an uncaptured payment" if not captured
         else "refunded at the gateway",
         "automatic": not captured, "created_by": None, "gateway_idempotency_key": None,
-        "notes": {}, "clawed_back": {}, "shortfall": {}, "failure_reason": None,
+        "notes": {}, "clawed_back": {}, "shortfall": {}, "has_shortfall": False,
+        "failure_reason": None,
         "created_at": utcnow(), "updated_at": utcnow(),
     }, ["razorpay_refund_id"])
     return session.scalar(sa.select(Refund).where(Refund.razorpay_refund_id == entity["id"]))

@@ -30,6 +30,7 @@ class Refund(Base):
         CheckConstraint("status IN ('pending', 'processed', 'failed')", name="status_known"),
         Index("ix_refunds_order_id_id", "order_id", "id"),
         Index("ix_refunds_payment_id_status", "payment_id", "status"),
+        Index("ix_refunds_has_shortfall_id", "has_shortfall", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True,
@@ -53,6 +54,8 @@ class Refund(Base):
     notes: Mapped[dict] = mapped_column(default=dict)
     clawed_back: Mapped[dict] = mapped_column(default=dict)
     shortfall: Mapped[dict] = mapped_column(default=dict)
+    # Something could not be clawed back: what operators look for (GET /admin/refunds).
+    has_shortfall: Mapped[bool] = mapped_column(default=False)
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from ..schemas import StrictInt, StrictSchema, StrictString
+from ..schemas import PageQuery, StrictInt, StrictSchema, StrictString
 
 MAX_NOTES = 10
 MAX_NOTE_KEY = 40
@@ -55,3 +55,15 @@ class RefundBody(StrictSchema):
         Notes(), missing=colander.drop,
         description="passed to Razorpay with the refund (refund_id and order_id are ours)",
     )
+
+
+class AdminRefundsQuery(PageQuery):
+    status = colander.SchemaNode(StrictString(), missing=None,
+                                 validator=colander.OneOf(["pending", "processed", "failed"]))
+    shortfall = colander.SchemaNode(
+        StrictString(), missing="false", validator=colander.OneOf(["true", "false"]),
+        description="true: only refunds that could not claw back everything",
+    )
+    cursor = colander.SchemaNode(StrictString(), missing=None,
+                                 validator=colander.Regex(r"^rfd_[0-9A-Z]{26}$",
+                                                          "is not a cursor this API issued"))

@@ -241,7 +241,8 @@ def mark_processed(request: Request, refund: Refund, *,
     if not refund.automatic:
         collected, shortfall = _settle_order(request, refund, now)
         write(session, sa.update(_refunds).where(_refunds.c.id == refund.id)
-              .values(clawed_back=collected, shortfall=shortfall))
+              .values(clawed_back=collected, shortfall=shortfall,
+                      has_shortfall=any(shortfall.values())))
     session.refresh(refund)
     log.info("refund %s of order %s processed", refund.id, refund.order_id)
     emit(request, RefundProcessed(request, refund))
@@ -324,3 +325,63 @@ def refund_to_json(refund: Refund) -> dict[str, Any]:
         "createdAt": isoformat(refund.created_at),
         "processedAt": isoformat(refund.processed_at),
     }
+
+
+# Resuming refunds whose gateway answer never came
+
+
+def resume_pending_refunds(request: Request, *, now: dt.datetime | None = None,
+                           older_than_seconds: int = 15 * 60,
+                           limit: int = 100) -> dict[str, Any]:
+    """Re-send every refund left pending without a gateway answer (a timeout, a crash).
+
+    The refund goes out again with its own ``X-Refund-Idempotency`` key, so Razorpay
+    answers with the refund it made the first time, or makes it now (which is what the
+    admin asked for); either way it is recorded like an API answer. ``request.tm`` must be
+    idle: the list and each refund get their own short transaction, and no transaction
+    is open during a gateway call. Meant for the reconcile job.
+    """
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(seconds=older_than_seconds)
+    with request.tm:
+        candidates = request.dbsession.execute(
+            sa.select(Refund.id, Refund.razorpay_payment_id, Refund.amount,
+                      Refund.gateway_idempotency_key, Refund.notes, Refund.order_id)
+            .where(Refund.status == "pending", Refund.razorpay_refund_id.is_(None),
+                   Refund.gateway_idempotency_key.is_not(None), Refund.created_at <= cutoff)
+            .order_by(Refund.id).limit(limit)
+        ).all()
+    gateway = request.find_service(IPaymentGateway)
+    report: dict[str, Any] = {"resumed": [], "errors": {}}
+    for row in candidates:
+        notes = {**(row.notes or {}), "refund_id": row.id, "order_id": row.order_id}
+        try:
+            entity = gateway.refund_payment(row.razorpay_payment_id, row.amount,
+                                            row.gateway_idempotency_key, notes, row.id)
+        except GatewayError as exc:
+            if exc.details.get("reason") != "bad_request":
+                report["errors"][row.id] = exc.message
+                continue
+            entity = None
+        with request.tm:
+            refund = request.dbsession.get(Refund, row.id)
+            if entity is None:
+                mark_failed(request, refund, failure_reason="The gateway refused the refund.")
+            else:
+                apply_refund_entity(request, refund, entity)
+            report["resumed"].append({"id": refund.id, "status": refund.status})
+    return report
+
+
+def admin_refunds(session: Session, *, status: str | None, with_shortfall: bool,
+                  limit: int, cursor: str | None) -> tuple[list[Refund], str | None]:
+    """Every refund, newest first (keyset by id), for operators."""
+    query = sa.select(Refund)
+    if status is not None:
+        query = query.where(Refund.status == status)
+    if with_shortfall:
+        query = query.where(Refund.has_shortfall.is_(True))
+    if cursor:
+        query = query.where(Refund.id < cursor)
+    rows = list(session.scalars(query.order_by(Refund.id.desc()).limit(limit + 1)))
+    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)

@@ -25,3 +25,14 @@ def list_refunds(request):
     order = get_visible_order(request, request.matchdict["order_id"])
     refunds = services.order_refunds(request.dbsession, order.id)
     return {"items": [services.refund_to_json(refund) for refund in refunds]}
+
+
+@view_config(route_name="payments.admin.refunds.list", request_method="GET", renderer="json",
+             permission="admin")
+def admin_list_refunds(request):
+    query = request.validated_query
+    refunds, next_cursor = services.admin_refunds(
+        request.dbsession, status=query["status"], with_shortfall=query["shortfall"] == "true",
+        limit=query["limit"], cursor=query["cursor"])
+    return {"items": [services.refund_to_json(refund) for refund in refunds],
+            "nextCursor": next_cursor}

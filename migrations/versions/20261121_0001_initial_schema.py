@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 21:10:20.475622
+Create Date: 2026-11-21 21:18:10.421610
 """
 from alembic import op
 import sqlalchemy as sa
@@ -328,6 +328,7 @@ def upgrade() -> None:
     sa.Column('notes', sa.JSON(), nullable=False),
     sa.Column('clawed_back', sa.JSON(), nullable=False),
     sa.Column('shortfall', sa.JSON(), nullable=False),
+    sa.Column('has_shortfall', sa.Boolean(), nullable=False),
     sa.Column('failure_reason', sa.String(length=500), nullable=True),
     sa.Column('created_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', banter_payments.models.meta.UTCDateTime(timezone=True), nullable=False),
@@ -342,6 +343,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('razorpay_refund_id', name=op.f('uq_refunds_razorpay_refund_id'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index('ix_refunds_has_shortfall_id', ['has_shortfall', 'id'], unique=False)
         batch_op.create_index('ix_refunds_order_id_id', ['order_id', 'id'], unique=False)
         batch_op.create_index('ix_refunds_payment_id_status', ['payment_id', 'status'], unique=False)
 
@@ -386,6 +388,7 @@ def downgrade() -> None:
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index('ix_refunds_payment_id_status')
         batch_op.drop_index('ix_refunds_order_id_id')
+        batch_op.drop_index('ix_refunds_has_shortfall_id')
 
     op.drop_table('refunds')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:

@@ -112,3 +112,25 @@ def test_a_request_retried_by_pyramid_retry_refunds_once(shop, monkeypatch):
     assert [r.id for r in shop.rows()] == [refund["id"]]
     assert len(shop.gateway_refunds()) == 1
     assert shop.coins() == 600 - 267
+
+
+def test_the_reconcile_hook_resumes_a_refund_left_pending(shop, timeout_once, registry):
+    """No client retry, no webhook: the job re-sends it with its own key, once."""
+    import datetime as dt
+
+    from banter_payments.clock import utcnow
+    from banter_payments.reconcile.services import job_request
+
+    order = shop.paid_order()
+    shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502)
+    with job_request(registry, base_url="http://localhost") as request:
+        too_soon = services.resume_pending_refunds(request)
+        report = services.resume_pending_refunds(
+            request, now=utcnow() + dt.timedelta(minutes=16))
+    assert too_soon == {"resumed": [], "errors": {}}
+    [row] = shop.rows()
+    assert report == {"resumed": [{"id": row.id, "status": "processed"}], "errors": {}}
+    assert row.razorpay_refund_id == shop.gateway_refunds()[0].id
+    assert len(shop.gateway_refunds()) == 1
+    assert timeout_once[0][2] == timeout_once[1][2]
+    assert shop.coins() == 600 - 267

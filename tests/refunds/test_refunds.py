@@ -252,3 +252,27 @@ class TestPendingAtTheGateway:
         assert failed["status"] == "failed"
         assert shop.coins() == 600
         assert shop.refund(order["id"], {"reason": "again"}).json["amount"] == PRICE
+
+
+def test_admins_list_refunds_with_a_shortfall(shop):
+    gifted = shop.paid_order()
+    shop.gift("bob", 300)
+    short = shop.refund(gifted["id"], {"reason": "x"}).json
+    whole = shop.refund(shop.paid_order("carol")["id"], {"reason": "y"}, user="ops").json
+    listed = shop.testapp.get(f"{PREFIX}/admin/refunds", headers=shop.auth("ops", "admin"),
+                              status=200).json
+    assert [r["id"] for r in listed["items"]] == [whole["id"], short["id"]]
+    assert listed["nextCursor"] is None
+    only = shop.testapp.get(f"{PREFIX}/admin/refunds?shortfall=true",
+                            headers=shop.auth("ops", "admin"), status=200).json
+    assert [(r["id"], r["shortfall"]) for r in only["items"]] == [(short["id"],
+                                                                   {"coins": 300})]
+    page = shop.testapp.get(f"{PREFIX}/admin/refunds?limit=1",
+                            headers=shop.auth("ops", "admin"), status=200).json
+    assert [r["id"] for r in page["items"]] == [whole["id"]]
+    rest = shop.testapp.get(f"{PREFIX}/admin/refunds?limit=1&cursor={page['nextCursor']}",
+                            headers=shop.auth("ops", "admin"), status=200).json
+    assert [r["id"] for r in rest["items"]] == [short["id"]]
+    shop.testapp.get(f"{PREFIX}/admin/refunds", headers=shop.auth("alice"), status=403)
+    shop.testapp.get(f"{PREFIX}/admin/refunds?cursor=nope",
+                     headers=shop.auth("ops", "admin"), status=400)
