@@ -73,16 +73,18 @@ def preflight_response(request: Request, origin: str, max_age: int) -> Response:
     if granted:
         response.headers["Access-Control-Allow-Headers"] = ", ".join(granted)
     response.headers["Access-Control-Max-Age"] = str(max_age)
-    response.vary = _vary(response, "Origin")
+    add_vary_origin(response)
     return response
 
 
 def add_cors_headers(response: Response, origin: str) -> None:
     response.headers["Access-Control-Allow-Origin"] = origin
     response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
-    response.vary = _vary(response, "Origin")
+    add_vary_origin(response)
 
 
-def _vary(response: Response, name: str) -> tuple[str, ...]:
+def add_vary_origin(response: Response) -> None:
+    """The answer depends on Origin whenever CORS is configured: tell caches."""
     current = tuple(response.vary or ())
-    return current if name in current else current + (name,)
+    if "Origin" not in current:
+        response.vary = current + ("Origin",)

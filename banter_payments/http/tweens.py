@@ -15,6 +15,7 @@ from .bodylimit import check_body
 from .headers import (
     add_cors_headers,
     add_security_headers,
+    add_vary_origin,
     allowed_origin,
     is_preflight,
     normalize_origin,
@@ -48,7 +49,7 @@ def hardening_tween_factory(handler, registry):
         if origin is not None:
             add_cors_headers(response, origin)
         elif origins:
-            response.vary = tuple(response.vary or ()) + ("Origin",)
+            add_vary_origin(response)
         return response
 
     return hardening_tween

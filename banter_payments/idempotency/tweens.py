@@ -27,6 +27,7 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid_retry import is_error_retryable
 from sqlalchemy.exc import SQLAlchemyError
+from zope.sqlalchemy import mark_changed
 
 from ..clock import utcnow
 from ..errors import ServiceUnavailable, ValidationFailed, error_response
@@ -217,9 +218,11 @@ def record_tween_factory(handler, registry):
             return response
         if response.status_code >= 400 or request.tm.isDoomed():
             return response
-        completed = services.complete(request.dbsession, scope=claim.scope, key=claim.key,
+        session = request.dbsession
+        completed = services.complete(session, scope=claim.scope, key=claim.key,
                                       token=claim.token, response=_stored(response),
                                       now=utcnow())
+        mark_changed(session)  # commit it even when the view itself wrote nothing
         if not completed:
             # The lease ran out and another attempt took the key over: this attempt's
             # work must not commit beside the other's.
