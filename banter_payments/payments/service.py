@@ -302,15 +302,32 @@ def _record_payment(session: Session, order: Order, report: PaymentReport,
     return status if result.rowcount == 1 else None
 
 
+_ORDER_MOVES: dict[tuple[str, tuple[str, ...]], sa.Update] = {}
+
+
+def _order_move(to_status: str, columns: tuple[str, ...]) -> sa.Update:
+    """``UPDATE orders SET status = :to, ... WHERE id = :id AND status IN (<sources>)``,
+    built once per move (its WHERE comes from the transition table)."""
+    statement = _ORDER_MOVES.get((to_status, columns))
+    if statement is None:
+        statement = (
+            sa.update(_orders)
+            .where(_orders.c.id == sa.bindparam("b_order_id"),
+                   _orders.c.status.in_(sources("order", to_status)))
+            .values(status=to_status, **{c: sa.bindparam(f"b_{c}") for c in columns})
+        )
+        _ORDER_MOVES[(to_status, columns)] = statement
+    return statement
+
+
 def _move_order(session: Session, order_id: str, to_status: str, now: dt.datetime,
                 **values: Any) -> bool:
     """One conditional UPDATE along the order table; True for the caller that moved it."""
-    result = write(session,
-        sa.update(_orders)
-        .where(_orders.c.id == order_id,
-               _orders.c.status.in_(sources("order", to_status)))
-        .values(status=to_status, updated_at=now, **values)
-    )
+    values["updated_at"] = now
+    columns = tuple(sorted(values))
+    parameters = {f"b_{c}": values[c] for c in columns}
+    result = write(session, _order_move(to_status, columns),
+                   {"b_order_id": order_id, **parameters})
     return result.rowcount == 1
 
 
