@@ -33,18 +33,22 @@ _SENSITIVE_NAMES = (
     r"|password|passwd|token|api[-_]key"
 )
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+# What a value looks like wherever it appears: JWTs and HMAC-SHA256 hex digests.
+_VALUE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # A JWT: three base64url segments, the first a JSON header ("eyJ").
     (re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), REDACTED),
-    # HTTP credentials after their scheme.
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}"), r"\1 " + REDACTED),
+    # An HMAC-SHA256 in hex, the shape of every Razorpay signature.
+    (re.compile(r"(?i)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"), REDACTED),
+)
+
+_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = _VALUE_PATTERNS + (
+    # HTTP credentials after their scheme (8+ characters: "bearer token" is prose).
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"), r"\1 " + REDACTED),
     # name: value, name=value, "name": "value", 'name': 'value'.
     (re.compile(
         r"(?i)([\"']?\b(?:" + _SENSITIVE_NAMES + r")\b[\"']?\s*[:=]\s*[\"']?)"
         r"(?!\[REDACTED\])(?!(?:bearer|basic)\s)([^\"'\s,&;}\]\)]+)"
     ), r"\1" + REDACTED),
-    # An HMAC-SHA256 in hex, the shape of every Razorpay signature.
-    (re.compile(r"(?i)(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"), REDACTED),
 )
 
 _lock = threading.Lock()
@@ -62,13 +66,18 @@ def register_secrets(values: Iterable[str | None]) -> None:
         _secrets = _secrets | new
 
 
-def redact(text: str) -> str:
-    """``text`` with every secret, token and signature replaced by ``[REDACTED]``."""
+def redact(text: str, *, by_field_name: bool = True) -> str:
+    """``text`` with every secret, token and signature replaced by ``[REDACTED]``.
+
+    ``by_field_name=False`` removes only values that look secret (configured secrets,
+    JWTs, signatures) and leaves ``name: value`` text alone: an error body's
+    ``{"razorpay_signature": "must be a string"}`` names a field, it does not leak one.
+    """
     # Longest first, so a secret that contains another is removed whole.
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, REDACTED)
-    for pattern, replacement in _PATTERNS:
+    for pattern, replacement in _PATTERNS if by_field_name else _VALUE_PATTERNS:
         text = pattern.sub(replacement, text)
     return text
 

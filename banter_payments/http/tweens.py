@@ -64,6 +64,6 @@ def _redact_body(response: Response) -> None:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return
-    cleaned = redact(text)
+    cleaned = redact(text, by_field_name=False)
     if cleaned != text:
         response.body = cleaned.encode("utf-8")

@@ -443,3 +443,18 @@ class TestMethods:
 
     def test_an_unknown_path_is_still_404(self, testapp):
         assert_error(testapp.get(f"{PREFIX}/nowhere", expect_errors=True), 404, "not_found")
+
+
+class TestErrorMessages:
+    def test_messages_are_readable_not_redacted(self, testapp, auth):
+        unauthenticated = testapp.get(f"{PREFIX}/orders", expect_errors=True).json
+        assert unauthenticated["error"]["message"] == "A bearer token is required."
+        body = {"razorpay_order_id": "order_x", "razorpay_payment_id": "pay_x",
+                "razorpay_signature": 5}
+        invalid = testapp.post_json(f"{PREFIX}/verify", body, headers=auth("alice"),
+                                    expect_errors=True).json
+        assert invalid["error"]["details"] == {"razorpay_signature": "must be a string"}
+        missing = testapp.post_json(f"{PREFIX}/verify", {}, headers=auth("alice"),
+                                    expect_errors=True).json
+        assert missing["error"]["details"]["razorpay_signature"] == "Required"
+        assert "REDACTED" not in str(unauthenticated) + str(invalid) + str(missing)
