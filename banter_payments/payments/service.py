@@ -352,8 +352,10 @@ def fulfil_order(request: Request, order: Order, *, now: dt.datetime | None = No
     """Deliver what ``order`` bought, once: called only by the winner of the move to paid.
 
     Grants go to the ledger under the reference ``order:<id>``, which the ledger can post
-    only once. A service order (no user, nothing to grant) is marked fulfilled all the
-    same and announced with ``OrderPaid`` so its host app can react.
+    only once; entitlements are granted from the source ``order:<id>``, which is also
+    idempotent. A service order (no user, nothing to grant) is marked fulfilled all the
+    same and announced with ``OrderPaid`` so its host app can react. ``fulfilled_at`` is
+    usually set already, by the same UPDATE that moved the order to paid.
     """
     now = now or utcnow()
     if order.user_id and order.grants:
