@@ -26,7 +26,6 @@ delivery; the row changes only when processing ends otherwise.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import time
@@ -41,6 +40,7 @@ from sqlalchemy.orm import Session
 
 from ..clock import utcnow
 from ..ids import new_id
+from ..jsonparse import InvalidJSON, parse_json
 from ..payments.sql import insert_unless_present, write
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .registry import IgnoreEvent, RejectEvent, handlers_for
@@ -122,8 +122,8 @@ def selected_headers(request: Request) -> dict[str, str]:
 def parse_event(body: bytes) -> dict[str, Any]:
     """The event envelope, or ``_Refused`` saying what is wrong with it."""
     try:
-        event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        event = parse_json(body)
+    except InvalidJSON:
         raise _Refused("validation_failed", "The body is not valid JSON.") from None
     if not isinstance(event, dict):
         raise _Refused("validation_failed", "The body must be a JSON object.")
@@ -168,8 +168,8 @@ def receive(request: Request) -> Received:
 def _peek_event_name(body: bytes) -> str | None:
     """For the audit record of a refused delivery: its event name, if one can be read."""
     try:
-        name = json.loads(body).get("event")
-    except (ValueError, UnicodeDecodeError, AttributeError):
+        name = parse_json(body).get("event")
+    except (InvalidJSON, AttributeError):
         return None
     return clean(name, 100) if isinstance(name, str) else None
 
@@ -192,6 +192,9 @@ def process(request: Request, event: dict[str, Any], key: str, delivery: Deliver
                tb: str | None = None, details: dict | None = None) -> Received:
         _record_delivery(session, delivery, headers, body, outcome, started=started,
                          replay_of=replay_of, error=error, tb=tb)
+        if outcome in ("processed", "duplicate", "ignored"):
+            log.info("webhook %s %s from %s: %s", delivery.event, key, delivery.source,
+                     outcome)
         return Received(outcome, delivery.id, error=error, error_code=error_code,
                         details=details or {})
 

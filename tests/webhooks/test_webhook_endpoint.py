@@ -339,3 +339,19 @@ class TestNulCharacters:
         body = kit.event_body("payment.captured", dict(captured, method="up\x00i"))
         assert deliver(body, "evt_1").json["status"] == "processed"
         assert kit.payment_rows(dbsession, order.id)[0].method == "upi"
+
+
+def test_a_deeply_nested_body_is_recorded_and_refused_not_a_500(testapp, dbsession):
+    from banter_payments.webhooks.models import WebhookDelivery
+
+    body = b"[" * 5000 + b"]" * 5000
+    response = testapp.post("/api/payments/webhooks/razorpay", body,
+                            headers={"Content-Type": "application/json",
+                                     "X-Razorpay-Signature": "00",
+                                     "X-Razorpay-Event-Id": "evt_deep"},
+                            expect_errors=True)
+    assert response.status_int == 400
+    assert response.json["error"]["code"] == "signature_invalid"
+    dbsession.rollback()
+    stored = dbsession.query(WebhookDelivery).filter_by(event_id="evt_deep").one()
+    assert stored.outcome == "rejected"
