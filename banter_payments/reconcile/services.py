@@ -42,6 +42,7 @@ from ..orders.models import Order
 from ..payments.service import PaymentMismatch, PaymentReport, apply_gateway_payment
 from ..payments.sql import insert_unless_present, write
 from ..payments.transitions import OPEN_ORDER_STATUSES, sources
+from ..refunds.services import resume_pending_refunds
 from .models import ReconcileCheck
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class ReconcileReport:
     attempted: list[str] = field(default_factory=list)
     expired: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
+    refunds_resumed: list[dict[str, str]] = field(default_factory=list)
     errors: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,6 +78,7 @@ class ReconcileReport:
             "attempted": list(self.attempted),
             "expired": list(self.expired),
             "anomalies": list(self.anomalies),
+            "refundsResumed": list(self.refunds_resumed),
             "errors": dict(self.errors),
         }
 
@@ -128,6 +131,13 @@ def reconcile_orders(request: Request, *, now: dt.datetime | None = None,
         for item in claimed:
             report.checked += 1
             _reconcile_one(request, item, now, expire_cutoff, report)
+    # Refunds left pending without a gateway answer (a timeout, a crash) go out again
+    # with their own idempotency key: Razorpay answers with the refund it already made,
+    # or makes it now.
+    refunds = resume_pending_refunds(
+        request, now=now, older_than_seconds=settings["orders.reconcile_after_seconds"])
+    report.refunds_resumed.extend(refunds["resumed"])
+    report.errors.update({f"refund:{rid}": error for rid, error in refunds["errors"].items()})
     log.info("reconcile: checked %d, paid %d, expired %d, errors %d", report.checked,
              len(report.paid), len(report.expired), len(report.errors))
     return report

@@ -34,7 +34,7 @@ def test_a_lost_capture_is_found_and_fulfilled_once(kit, dbsession, gateway, rec
 
     assert report.to_json() == {"checked": 1, "changed": 1, "paid": [order.id],
                                 "attempted": [], "expired": [], "anomalies": [],
-                                "errors": {}}
+                                "refundsResumed": [], "errors": {}}
     stored = kit.reload(dbsession, order)
     assert (stored.status, stored.is_confirmed) == ("paid", True)
     assert {p.razorpay_payment_id: p.status for p in kit.payment_rows(dbsession, order.id)} \
@@ -58,7 +58,7 @@ def test_repeated_runs_change_nothing_more(kit, dbsession, gateway, reconcile):
     assert (first.paid, first.attempted) == ([paid.id], [pending.id])
     for report in (second, third):
         assert report.to_json() == {"checked": 1, "changed": 0, "paid": [], "attempted": [],
-                                    "expired": [], "anomalies": [], "errors": {}}
+                                    "expired": [], "anomalies": [], "refundsResumed": [], "errors": {}}
     assert kit.postings(dbsession, f"order:{paid.id}") == 1
     assert kit.reload(dbsession, pending).status == "attempted"
 
@@ -190,7 +190,7 @@ class TestAdminRoute:
         report = testapp.post_json(self.URL, {}, headers=auth("ops", "admin")).json
 
         assert report == {"checked": 1, "changed": 1, "paid": [order.id], "attempted": [],
-                          "expired": [], "anomalies": [], "errors": {}}
+                          "expired": [], "anomalies": [], "refundsResumed": [], "errors": {}}
         assert testapp.post(self.URL, headers=auth("ops", "admin")).json["changed"] == 0
 
     def test_a_limit_bounds_one_call(self, kit, dbsession, gateway, testapp, auth):

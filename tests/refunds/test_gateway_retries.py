@@ -134,3 +134,21 @@ def test_the_reconcile_hook_resumes_a_refund_left_pending(shop, timeout_once, re
     assert len(shop.gateway_refunds()) == 1
     assert timeout_once[0][2] == timeout_once[1][2]
     assert shop.coins() == 600 - 267
+
+
+def test_the_reconcile_job_itself_resumes_a_refund_left_pending(shop, timeout_once, registry):
+    """The cron job operators run is what settles it, not only the service function."""
+    import datetime as dt
+
+    from banter_payments.clock import utcnow
+    from banter_payments.reconcile.services import job_request, reconcile_orders
+
+    order = shop.paid_order()
+    shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502)
+    with job_request(registry, base_url="http://localhost") as request:
+        report = reconcile_orders(request, now=utcnow() + dt.timedelta(minutes=16))
+    [row] = shop.rows()
+    assert report.to_json()["refundsResumed"] == [{"id": row.id, "status": "processed"}]
+    assert report.errors == {}
+    assert len(shop.gateway_refunds()) == 1
+    assert shop.coins() == 600 - 267
