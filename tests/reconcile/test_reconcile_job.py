@@ -58,7 +58,8 @@ def test_repeated_runs_change_nothing_more(kit, dbsession, gateway, reconcile):
     assert (first.paid, first.attempted) == ([paid.id], [pending.id])
     for report in (second, third):
         assert report.to_json() == {"checked": 1, "changed": 0, "paid": [], "attempted": [],
-                                    "expired": [], "anomalies": [], "refundsResumed": [], "errors": {}}
+                                    "expired": [], "anomalies": [], "refundsResumed": [],
+                                    "errors": {}}
     assert kit.postings(dbsession, f"order:{paid.id}") == 1
     assert kit.reload(dbsession, pending).status == "attempted"
 
