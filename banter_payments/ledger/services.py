@@ -238,9 +238,8 @@ class LedgerService:
               lock: bool = False) -> Posting:
         _check_text("reference", reference, 200)
         _check_text("description", description, 500, allow_empty=True)
-        existing = self.posting(reference)
-        if existing is not None:
-            return _replay(existing, request)
+        # No look-up first: the INSERT below finds a replay by its reference anyway, and
+        # a posting is far more often new than replayed.
         with self.session.begin_nested():
             ids = self._account_ids(keys)
             posting_id = self.session.execute(
@@ -252,7 +251,7 @@ class LedgerService:
                 .returning(Posting.id)
             ).scalar()
             if posting_id is None:
-                # A concurrent transaction posted this reference first and committed.
+                # Posted before, here or by a concurrent transaction that committed.
                 existing = self.posting(reference)
                 return _replay(existing, request)
             balances = self._lock(ids) if lock else {}
@@ -272,10 +271,8 @@ class LedgerService:
                     }
                     for leg in legs
                 ])
-        posting = self.session.scalars(
-            select(Posting).options(selectinload(Posting.entries))
-            .where(Posting.id == posting_id)
-        ).one()
+        # Its entries load when a caller reads them; fulfilment never does.
+        posting = self.session.get(Posting, posting_id)
         posting.replayed = False
         return posting
 
@@ -312,16 +309,22 @@ class LedgerService:
         keys = sorted(set(keys))
         ids = self._select_accounts(keys)
         missing = [key for key in keys if key not in ids]
-        for owner_kind, owner_id, asset in missing:
-            self.session.execute(
+        for key in missing:
+            owner_kind, owner_id, asset = key
+            created = self.session.execute(
                 self._insert(Account)
                 .values(owner_kind=owner_kind, owner_id=owner_id, asset=asset,
                         balance=None if owner_kind == SYSTEM else 0,
                         total_in=0, total_out=0, created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["owner_kind", "owner_id", "asset"])
-            )
-        if missing:
-            ids.update(self._select_accounts(missing))
+                .returning(Account.id)
+            ).scalar()
+            if created is not None:
+                ids[key] = created
+        raced = [key for key in missing if key not in ids]
+        if raced:
+            # A concurrent transaction created them first.
+            ids.update(self._select_accounts(raced))
         return ids
 
     def _select_accounts(self, keys: list[AccountKey]) -> dict[AccountKey, int]:
