@@ -71,8 +71,10 @@ class Order(Base):
     fulfilled_at: Mapped[dt.datetime | None]
     expired_at: Mapped[dt.datetime | None]
 
+    # Loaded on first use: the webhook and reconcile paths never read them, and lists
+    # ask for them with selectinload.
     payments: Mapped[list[Payment]] = relationship(
-        back_populates="order", order_by="Payment.created_at", lazy="selectin"
+        back_populates="order", order_by="Payment.created_at"
     )
 
     @property

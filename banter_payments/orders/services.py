@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from pyramid.request import Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..catalog.registry import MINIMUM_AMOUNT, CatalogItem, catalog
 from ..clock import isoformat
@@ -165,6 +165,7 @@ def list_orders(session: Session, *, user_id: str, limit: int,
     )
     if cursor:
         query = query.where(Order.id < decode_cursor(cursor))
+    query = query.options(selectinload(Order.payments))
     orders = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
     return orders[:limit], next_cursor
