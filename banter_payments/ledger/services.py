@@ -242,15 +242,17 @@ class LedgerService:
         # a posting is far more often new than replayed.
         with self.session.begin_nested():
             ids = self._account_ids(keys)
-            posting_id = self.session.execute(
+            # RETURNING the entity puts the new posting in the session as it is, with
+            # no second SELECT to load it.
+            posting = self.session.scalars(
                 self._insert(Posting)
                 .values(reference=reference, kind=kind, description=description,
                         request=request, metadata_=dict(metadata or {}),
                         created_at=utcnow())
                 .on_conflict_do_nothing(index_elements=["reference"])
-                .returning(Posting.id)
-            ).scalar()
-            if posting_id is None:
+                .returning(Posting)
+            ).one_or_none()
+            if posting is None:
                 # Posted before, here or by a concurrent transaction that committed.
                 existing = self.posting(reference)
                 return _replay(existing, request)
@@ -259,9 +261,10 @@ class LedgerService:
             _check_balanced(legs)
             after = self._apply(legs, ids)
             if legs:
-                self.session.execute(insert(Entry), [
+                # One multi-row INSERT rather than a statement per entry.
+                self.session.execute(insert(Entry).values([
                     {
-                        "posting_id": posting_id,
+                        "posting_id": posting.id,
                         "account_id": ids[leg.key],
                         "asset": leg.asset,
                         "amount": leg.amount,
@@ -270,9 +273,8 @@ class LedgerService:
                         "created_at": utcnow(),
                     }
                     for leg in legs
-                ])
+                ]))
         # Its entries load when a caller reads them; fulfilment never does.
-        posting = self.session.get(Posting, posting_id)
         posting.replayed = False
         return posting
 
