@@ -18,10 +18,10 @@ under cProfile and prints where the time goes.
 
 Where the time goes (``--profile`` shows it for the machine at hand): almost all of it is
 per SQL statement (SQLAlchemy's execution path plus a loopback round trip), so the cost of
-an event is its statement count. The floor runs one INSERT; an event runs about 19: the
+an event is its statement count. The floor runs one INSERT; an event runs about 14: the
 webhook record (claim INSERT, delivery INSERT), the savepoint pair around the handlers,
 the state machine (SELECT order, INSERT payment, conditional UPDATE order), and the
-ledger grant, which at about 12 statements is the largest share.
+ledger grant (its savepoint pair, accounts, posting, balance, entries), the largest share.
 
 It WIPES the database it is given (the schema is rebuilt by the migrations), so it only
 runs against a database whose name contains "bench"::
