@@ -193,3 +193,31 @@ def _stop_sandbox_workers():
     from banter_payments.sandbox.worker import stop_workers
 
     stop_workers()
+
+
+def load_payment_kit():
+    """``tests/payments/payment_kit.py`` (a fake gateway and builders shared by the
+    payments, webhooks and reconcile tests), loaded by path once: the suite runs with
+    ``--import-mode=importlib``, so test directories are not packages."""
+    import importlib.util
+    import sys
+
+    name = "banter_tests_payment_kit"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent / "payments" / "payment_kit.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture
+def kit():
+    return load_payment_kit()
+
+
+@pytest.fixture
+def gateway(kit):
+    """An in-memory ``IPaymentGateway`` with exact, scriptable answers."""
+    return kit.FakeGateway()
