@@ -80,19 +80,50 @@ class ForEventPredicate:
         return isinstance(committed.event, self.value)
 
 
-def emit(request: Request, event: PaymentsEvent) -> None:
-    registry = request.registry
-    registry.notify(event)
+class _PendingEvents:
+    """Key of the transaction's list of events waiting for its commit."""
 
-    def after_commit(success: bool) -> None:
-        if not success:
-            return
+
+def _pending(request: Request) -> list[PaymentsEvent]:
+    """The events of the request's current transaction that ``Committed`` will announce.
+
+    One list (and one after-commit hook) per transaction, not per request: a job request
+    runs many transactions one after another.
+    """
+    txn = request.tm.get()
+    try:
+        return txn.data(_PendingEvents)
+    except KeyError:
+        pending: list[PaymentsEvent] = []
+        txn.set_data(_PendingEvents, pending)
+        txn.addAfterCommitHook(_announce, args=(request.registry, pending))
+        return pending
+
+
+def _announce(success: bool, registry, pending: list[PaymentsEvent]) -> None:
+    if not success:
+        return
+    for event in pending:
         try:
             registry.notify(Committed(event))
         except Exception:  # an after-commit side effect must not hide the commit
             log.exception("after-commit subscriber failed for %s", type(event).__name__)
 
-    request.tm.get().addAfterCommitHook(after_commit)
+
+def emit(request: Request, event: PaymentsEvent) -> None:
+    request.registry.notify(event)
+    _pending(request).append(event)
+
+
+def savepoint_mark(request: Request) -> int:
+    """Where the after-commit announcements stand; take it when a savepoint begins."""
+    return len(_pending(request))
+
+
+def discard_since(request: Request, mark: int) -> None:
+    """The savepoint taken at ``mark`` rolled back: what was emitted inside it did not
+    happen, so it must not be announced when the rest of the transaction commits."""
+    del _pending(request)[mark:]
 
 
 def includeme(config) -> None:

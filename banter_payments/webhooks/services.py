@@ -39,6 +39,7 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
+from ..events import discard_since, savepoint_mark
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
 from ..payments.sql import insert_unless_present, write
@@ -252,6 +253,7 @@ def _dispatch(request: Request, handlers, event: dict[str, Any],
               delivery: DeliveryInfo) -> tuple[str, str | None, str | None, dict]:
     """Run every handler in one savepoint: (outcome, error, traceback, details)."""
     session = request.dbsession
+    announced = savepoint_mark(request)
     savepoint = session.begin_nested()
     ignored: list[str] = []
     try:
@@ -269,6 +271,7 @@ def _dispatch(request: Request, handlers, event: dict[str, Any],
     except Exception as exc:
         if savepoint.is_active:
             savepoint.rollback()
+        discard_since(request, announced)
         if _retry_whole_request(request, exc):
             raise
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]

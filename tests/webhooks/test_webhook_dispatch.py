@@ -187,3 +187,40 @@ class TestManualCapture:
         gateway.failing.clear()
         assert deliver(body, "evt_1").json["status"] == "processed"
         assert kit.reload(dbsession, order).status == "paid"
+
+
+def test_nothing_rolled_back_is_announced_after_commit(settings, gateway, kit, dbsession):
+    """The failed delivery's record commits, but the OrderPaid emitted inside the
+    rolled-back savepoint must not reach after-commit subscribers (receipts, pushes);
+    once the event is processed for real, it is announced once."""
+    import webtest
+
+    from banter_payments.events import Committed, OrderPaid
+
+    announced = []
+    failing = {"on": True}
+
+    def flaky(request, event, delivery):
+        if failing["on"]:
+            raise RuntimeError("host handler down")
+
+    def configure(config):
+        config.add_webhook_handler("payment.captured", flaky)
+        config.add_subscriber(lambda e: announced.append(e.event.order.id), Committed,
+                              for_event=OrderPaid)
+
+    testapp = webtest.TestApp(kit.make_app(settings, gateway, configure),
+                              extra_environ={"HTTP_HOST": "localhost:80"})
+    order = kit.make_order(dbsession)
+    body = kit.event_body("payment.captured", kit.payment_entity(order.razorpay_order_id))
+    headers = kit.webhook_headers(body, "evt_rollback")
+    failed = testapp.post("/api/payments/webhooks/razorpay", body, headers=headers,
+                          status=503)
+    assert failed.json["error"]["code"] == "webhook_processing_failed"
+    assert kit.reload(dbsession, order).status != "paid"
+    assert announced == []
+
+    failing["on"] = False
+    testapp.post("/api/payments/webhooks/razorpay", body, headers=headers, status=200)
+    assert kit.reload(dbsession, order).status == "paid"
+    assert announced == [order.id]
