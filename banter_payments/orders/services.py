@@ -76,9 +76,23 @@ def _check_amount(request: Request, amount: int, currency: str) -> None:
             details={"amount": f"must be at least {minimum} ({currency} minor units)"})
 
 
+def _serialize(session: Session, key: str) -> None:
+    """Let one transaction at a time past this point for ``key``, until it ends.
+
+    PostgreSQL: a transaction-level advisory lock (it guards a check-then-insert, not a
+    row, so webhooks for the same order never wait on it). SQLite: the writer already
+    holds the database's write lock (BEGIN IMMEDIATE), which serializes as much.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                        {"key": key})
+
+
 def create_service_order(request: Request, identity: Identity, body: dict) -> Order:
     session = request.dbsession
     _check_amount(request, body["amount"], body["currency"])
+    # Two concurrent requests for one object must not both pass the check below.
+    _serialize(session, f"service-order:{body['sourceApp']}:{body['externalRef']}")
     open_order = session.scalar(
         sa.select(Order.id).where(
             Order.source_app == body["sourceApp"],
@@ -105,6 +119,7 @@ def retry_order(request: Request, identity: Identity, order: Order) -> Order:
         raise Conflict("A paid order cannot be retried.")
     if order.status != "expired" and not _last_attempt_failed(order):
         raise Conflict("Only an order whose payment failed, or that expired, can be retried.")
+    _serialize(request.dbsession, f"retry:{order.id}")
     if request.dbsession.scalar(sa.select(Order.id).where(Order.retry_of_id == order.id)):
         raise Conflict("This order has been retried already; retry the newest one.")
     retry = Order(
