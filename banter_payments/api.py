@@ -115,7 +115,11 @@ def _validated_query(request: Request) -> Any:
     operation = _operation(request)
     if operation is None or operation.query is None:
         raise RuntimeError(f"no query schema declared for {request.matched_route.name}")
-    return validate(operation.query, dict(request.GET))
+    try:
+        query = dict(request.GET)
+    except UnicodeDecodeError:
+        raise ValidationFailed("The query string is not valid UTF-8.") from None
+    return validate(operation.query, query)
 
 
 def includeme(config) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from pyramid.exceptions import URLDecodeError
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
 from pyramid.request import Request
 from pyramid.response import Response
@@ -158,8 +159,13 @@ def http_exception_view(exc: HTTPException, request: Request) -> Response:
     return error_response(request, exc.code, code, exc.title, headers=dict(exc.headers))
 
 
+def undecodable_url_view(exc: URLDecodeError, request: Request) -> Response:
+    return api_error_view(ValidationFailed("The URL is not valid UTF-8."), request)
+
+
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
-    log.error("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    log.error("unhandled error on %s %s", request.method, request.environ.get("PATH_INFO"),
+              exc_info=exc)
     return error_response(request, 500, "internal_error", "Something went wrong on our side.")
 
 
@@ -168,4 +174,5 @@ def includeme(config) -> None:
     config.add_notfound_view(not_found_view)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(http_exception_view, context=HTTPException)
+    config.add_exception_view(undecodable_url_view, context=URLDecodeError)
     config.add_exception_view(unexpected_error_view, context=Exception)

@@ -93,4 +93,7 @@ class RazorpayGateway:
         expected = hmac.new(self._key_secret.encode(),
                             f"{razorpay_order_id}|{razorpay_payment_id}".encode(),
                             hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, signature)
+        # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError, and a
+        # client may send anything.
+        return hmac.compare_digest(expected.encode(),
+                                   signature.encode("utf-8", "surrogatepass"))

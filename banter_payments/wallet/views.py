@@ -60,7 +60,8 @@ def create_debit(request: Request) -> dict[str, Any]:
     posting = ledger.debit(
         body["userId"], body["asset"], body["amount"],
         HOST_REFERENCE_PREFIX + body["reference"], body["description"], kind="spend",
-        metadata={"by": request.identity.user_id, **(body["metadata"] or {})},
+        # "by" last: the caller's metadata cannot overwrite who made the debit.
+        metadata={**(body["metadata"] or {}), "by": request.identity.user_id},
     )
     request.response.status_int = 200 if posting.replayed else 201
     return debit_to_json(posting)

@@ -88,6 +88,7 @@ class TestCreate:
             b"[" * 5000 + b"]" * 5000,
             b'{"a":' * 3000 + b"1" + b"}" * 3000,
             b'{"sku": NaN}',
+            b'{"sku": "coins.\\ud800"}',
             b"\xff\xfe not utf-8",
         ],
     )
@@ -192,6 +193,7 @@ class TestReading:
         assert second["nextCursor"] is None
 
     @pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=abc", "limit=1.5",
+                                       "cursor=%ff%fe", "userId=%ff",
                                        "cursor=%%%", "cursor=bm90LWFuLW9yZGVy", "color=red"])
     def test_bad_list_queries_are_400(self, testapp, auth, query):
         response = testapp.get(f"{PREFIX}/orders?{query}", headers=auth("alice"),
@@ -313,6 +315,14 @@ class TestVerify:
         assert_error(response, 404, "not_found")
         assert balance(testapp, auth) == 0
         assert balance(testapp, auth, user="mallory") == 0
+
+    def test_a_non_ascii_signature_is_refused_not_a_500(self, testapp, auth):
+        order = create(testapp, auth).json
+        checkout = pay(testapp, order["razorpayOrderId"])
+        response = testapp.post_json(f"{PREFIX}/verify",
+                                     dict(checkout, razorpay_signature="é" * 64),
+                                     headers=auth("alice"), expect_errors=True)
+        assert_error(response, 400, "signature_invalid")
 
     def test_an_unknown_order_is_404(self, testapp, auth):
         response = testapp.post_json(
@@ -440,6 +450,11 @@ class TestMethods:
         assert_error(response, 405, "method_not_allowed")
         assert response.json["error"]["details"]["allowed"] == allowed
         assert "POST" in response.headers["Allow"] or "GET" in response.headers["Allow"]
+
+    @pytest.mark.parametrize("path", ["/orders/%ff", "/orders/%ff/retry"])
+    def test_a_path_that_is_not_utf8_is_400(self, testapp, auth, path):
+        response = testapp.get(f"{PREFIX}{path}", headers=auth("alice"), expect_errors=True)
+        assert_error(response, 400, "validation_failed")
 
     def test_an_unknown_path_is_still_404(self, testapp):
         assert_error(testapp.get(f"{PREFIX}/nowhere", expect_errors=True), 404, "not_found")

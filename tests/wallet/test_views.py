@@ -155,6 +155,10 @@ class TestHostDebits:
         assert again.json == first.json
         assert ledger.balance("alice", "credits") == 70
 
+    def test_the_caller_cannot_overwrite_who_made_the_debit(self, testapp, auth, funded):
+        debit = self.debit(testapp, auth, 201, metadata={"by": "someone-else"})
+        assert debit.json["metadata"] == {"by": "host-app"}
+
     def test_the_same_reference_with_another_amount_is_409(self, testapp, auth, ledger,
                                                           funded):
         self.debit(testapp, auth, 201)
