@@ -83,7 +83,11 @@ def api(view: Callable[[Request], Any]) -> Callable[[Request], Response]:
     @functools.wraps(view)
     def wrapper(request: Request) -> Response:
         _authenticate(request)
-        unknown = [name for name in request.GET if name not in ALLOWED_QUERY]
+        try:
+            names = list(request.GET)
+        except UnicodeDecodeError:
+            raise RazorpayError("The query string is not valid UTF-8") from None
+        unknown = [name for name in names if name not in ALLOWED_QUERY]
         if unknown:
             raise RazorpayError(
                 f"{', '.join(unknown)} is/are not required and should not be sent",

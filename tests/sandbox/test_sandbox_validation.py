@@ -305,3 +305,14 @@ def test_no_order_body_makes_the_emulator_fail(emu, body):
         error_of(response)
     else:
         assert isinstance(response.json["amount"], int)
+
+
+@pytest.mark.parametrize("query", ["%ff=1", "count=%ff"])
+def test_a_query_string_that_is_not_utf8_is_a_bad_request(testapp, query):
+    import base64
+
+    auth = base64.b64encode(b"rzp_test_sandbox0000001:sandbox-key-secret-0123456789").decode()
+    response = testapp.get(f"/api/payments/_sandbox/razorpay/v1/orders/order_x?{query}",
+                           headers={"Authorization": f"Basic {auth}"}, expect_errors=True)
+    assert response.status_int == 400
+    assert response.json["error"]["code"] == "BAD_REQUEST_ERROR"
