@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..jsonparse import InvalidJSON, parse_json
 from .models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -34,11 +36,24 @@ def key_problem(key: str) -> str | None:
     return None
 
 
+def canonical_body(body: bytes) -> bytes:
+    """The body as the request means it: a JSON document in one canonical spelling
+    (sorted keys, no spaces), so a client that serializes its retry differently still
+    sends "the same request"; anything that is not JSON, byte for byte."""
+    try:
+        document = parse_json(body) if body.strip() else None
+    except InvalidJSON:
+        return body
+    return json.dumps(document, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
 def fingerprint(method: str, path: str, body: bytes) -> str:
-    """What makes two requests "the same": method, path (with query) and body."""
+    """What makes two requests "the same": method, path (with query) and the body's
+    meaning (``canonical_body``)."""
     digest = hashlib.sha256()
     for part in (method.upper().encode(), path.encode("utf-8", "surrogateescape"),
-                 hashlib.sha256(body).hexdigest().encode()):
+                 hashlib.sha256(canonical_body(body)).hexdigest().encode()):
         digest.update(part)
         digest.update(b"\n")
     return digest.hexdigest()

@@ -50,6 +50,17 @@ def test_a_different_request_with_the_same_key_is_422(testapp, counter, auth):
     assert counter.calls == 1
 
 
+def test_the_same_json_spelled_differently_is_the_same_request(testapp, counter, auth):
+    headers = {"Idempotency-Key": "k-2", "Content-Type": "application/json", **auth("alice")}
+    first = testapp.post(WORK, b'{"echo": "a", "n": 1}', headers=headers, status=201)
+    again = testapp.post(WORK, b'{ "n" : 1,\n  "echo":"a" }', headers=headers, status=201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.body == first.body
+    assert counter.calls == 1
+    different = testapp.post(WORK, b'{"echo": "a", "n": 2}', headers=headers, status=422)
+    assert different.json["error"]["code"] == "idempotency_key_reused"
+
+
 def test_keys_are_scoped_to_the_caller(testapp, counter, keys, auth):
     assert post(testapp, {}, "k-1", 201, auth("alice")).json["call"] == 1
     assert post(testapp, {}, "k-1", 201, auth("bob")).json["call"] == 2
