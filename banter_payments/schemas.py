@@ -185,6 +185,23 @@ class QueryInt(colander.SchemaType):
         return int(cstruct)
 
 
+class QueryBool(colander.SchemaType):
+    """A flag in a query string: ``true`` or ``false``."""
+
+    def serialize(self, node, appstruct):
+        return colander.null if appstruct is colander.null else str(appstruct).lower()
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or cstruct == "":
+            return colander.null
+        if cstruct not in ("true", "false"):
+            raise colander.Invalid(node, "must be true or false")
+        return cstruct == "true"
+
+    def json_schema(self) -> dict:
+        return {"type": "boolean"}
+
+
 class PageQuery(StrictSchema):
     """``?limit=&cursor=`` as API.md defines lists."""
 

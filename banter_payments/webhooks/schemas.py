@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from ..schemas import PageQuery, StrictSchema, StrictString
+from ..schemas import PageQuery, QueryBool, StrictSchema, StrictString
 from .models import DELIVERY_OUTCOMES
 
 
@@ -14,6 +14,9 @@ class DeliveryListQuery(PageQuery):
     status = colander.SchemaNode(StrictString(), missing=None,
                                  validator=colander.OneOf(DELIVERY_OUTCOMES),
                                  description="only deliveries with this outcome")
+    include_resolved = colander.SchemaNode(
+        QueryBool(), missing=False,
+        description="with status=failed: also failures whose event was processed since")
     event = colander.SchemaNode(StrictString(), missing=None,
                                 validator=colander.Length(max=100),
                                 description="only deliveries of this event")

@@ -115,6 +115,10 @@ def dedup_key(event_id: str | None, body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+# How much of a delivery whose signature does not verify is kept for the audit trail.
+UNSIGNED_BODY_KEPT = 2048
+
+
 def selected_headers(request: Request) -> dict[str, str]:
     return {name: clean(value, MAX_HEADER_LENGTH) for name in RECORDED_HEADERS
             if (value := request.headers.get(name)) is not None}
@@ -157,6 +161,9 @@ def receive(request: Request) -> Received:
     except _Refused as refused:
         delivery.event = _peek_event_name(body)
         log.warning("webhook delivery %s refused: %s", delivery.id, refused.message)
+        if refused.code == "signature_invalid":
+            # Anyone can send these: keep enough to investigate, not whatever they sent.
+            body = body[:UNSIGNED_BODY_KEPT]
         _record_delivery(request.dbsession, delivery, headers, body, "rejected",
                          error=refused.message, started=started)
         return Received("rejected", delivery.id, error=refused.message,

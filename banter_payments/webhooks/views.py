@@ -14,7 +14,7 @@ from pyramid.view import view_config
 
 from ..clock import isoformat
 from ..errors import Conflict, NotFound, ValidationFailed, error_response
-from .models import WebhookDelivery, WebhookEvent
+from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .services import Received, ReplayRefused, receive, replay
 
 RETRY_AFTER_SECONDS = 60
@@ -97,6 +97,10 @@ def list_deliveries(request: Request) -> dict[str, Any]:
                             WebhookEvent.id == WebhookDelivery.webhook_event_id))
     if query["status"]:
         statement = statement.where(WebhookDelivery.outcome == query["status"])
+    if query["status"] == "failed" and not query["include_resolved"]:
+        # The failures still to act on: not those whose event has since been processed
+        # (by Razorpay's retry or a replay).
+        statement = statement.where(WebhookEvent.status.not_in(FINAL_EVENT_STATUSES))
     if query["event"]:
         statement = statement.where(WebhookDelivery.event == query["event"])
     if query["cursor"]:

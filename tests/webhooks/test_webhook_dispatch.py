@@ -115,6 +115,24 @@ def test_a_failed_event_is_processed_when_razorpay_delivers_it_again(kit, delive
     assert (event.status, event.attempts, event.error) == ("processed", 3, None)
 
 
+def test_the_failed_list_shows_only_failures_still_to_act_on(deliver, plugin, body,
+                                                             testapp, auth):
+    plugin.broken = True
+    deliver(body, "evt_1", status=503)
+    failing = testapp.get("/api/payments/admin/webhooks?status=failed",
+                          headers=auth("ops", "admin")).json["items"]
+    assert [(d["status"], d["eventStatus"]) for d in failing] == [("failed", "failed")]
+
+    plugin.broken = False
+    deliver(body, "evt_1")
+    still = testapp.get("/api/payments/admin/webhooks?status=failed",
+                        headers=auth("ops", "admin")).json["items"]
+    assert still == []
+    history = testapp.get("/api/payments/admin/webhooks?status=failed&include_resolved=true",
+                          headers=auth("ops", "admin")).json["items"]
+    assert [(d["status"], d["eventStatus"]) for d in history] == [("failed", "processed")]
+
+
 def test_all_handlers_ignoring_an_event_ignores_it(kit, deliver, dbsession):
     body = kit.event_body("subscription.charged", extra_payload={"subscription": {}})
     assert deliver(body, "evt_1").json["status"] == "ignored"

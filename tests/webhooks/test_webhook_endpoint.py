@@ -355,3 +355,18 @@ def test_a_deeply_nested_body_is_recorded_and_refused_not_a_500(testapp, dbsessi
     dbsession.rollback()
     stored = dbsession.query(WebhookDelivery).filter_by(event_id="evt_deep").one()
     assert stored.outcome == "rejected"
+
+
+def test_an_unsigned_delivery_keeps_only_the_start_of_its_body(testapp, dbsession):
+    """Anyone can post here: a forged delivery is recorded, but cannot fill the disk."""
+    from banter_payments.webhooks.models import WebhookDelivery
+    from banter_payments.webhooks.services import UNSIGNED_BODY_KEPT
+
+    body = b'{"event": "payment.captured", "padding": "' + b"x" * 60_000 + b'"}'
+    testapp.post("/api/payments/webhooks/razorpay", body,
+                 headers={"Content-Type": "application/json", "X-Razorpay-Signature": "00",
+                          "X-Razorpay-Event-Id": "evt_big"}, status=400)
+    dbsession.rollback()
+    stored = dbsession.query(WebhookDelivery).filter_by(event_id="evt_big").one()
+    assert stored.body == body[:UNSIGNED_BODY_KEPT]
+    assert stored.event == "payment.captured"
