@@ -6,10 +6,13 @@ once, and possibly before the API answer that created the refund has been record
 the refund is found by Razorpay's id, else by the ``refund_id`` note (or receipt) we sent
 with it; the entity's own status then moves it forward (never back).
 
-A refund we did not ask for is recorded too: one made in Razorpay's dashboard for a
-captured payment (it counts on the order and claws back like ours), or Razorpay's
-automatic refund of an authorization that was never captured (``automatic``: no money had
-moved, so nothing is clawed back and the order's refunded amount does not change).
+A refund we did not ask for is recorded too: one made in Razorpay's dashboard for the
+payment that paid the order (it counts on the order and claws back like ours); one made
+for another captured payment of the same order, a customer who paid twice (recorded with
+a reason that says so; it does not apply to the order: nothing is counted or clawed back,
+see ``services``); or Razorpay's automatic refund of an authorization that was never
+captured (``automatic``: no money had moved, so nothing is clawed back and the order's
+refunded amount does not change).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from ..orders.models import Payment
 from ..payments.sql import insert_unless_present
 from ..webhooks.registry import IgnoreEvent, RejectEvent
 from .models import REFUND_STATUSES, Refund
-from .services import RAZORPAY_ID, apply_refund_entity
+from .services import RAZORPAY_ID, apply_refund_entity, captured_payment
 
 REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
 
@@ -84,13 +87,20 @@ def _learnt(request: Request, entity: dict[str, Any], payment_entity: dict | Non
         captured = payment_entity.get("captured") is True
     else:
         captured = payment.captured_at is not None
+    reason = "refunded at the gateway"
+    if not captured:
+        reason = "automatic refund of an uncaptured payment"
+    else:
+        paying = captured_payment(session, payment.order_id)
+        if paying is not None and paying.id != payment.id:
+            reason = (f"refunded at the gateway: an extra payment of an order paid by "
+                      f"{paying.razorpay_payment_id}; it does not count on the order")
     insert_unless_present(session, Refund.__table__, {
         "id": new_id("rfd"), "order_id": payment.order_id, "payment_id": payment.id,
         "razorpay_payment_id": payment.razorpay_payment_id,
         "razorpay_refund_id": entity["id"], "amount": entity["amount"],
         "currency": entity["currency"].upper(), "status": "pending",
-        "reason": "automatic refund of an uncaptured payment" if not captured
-        else "refunded at the gateway",
+        "reason": reason,
         "automatic": not captured, "created_by": None, "gateway_idempotency_key": None,
         "notes": {}, "clawed_back": {}, "shortfall": {}, "has_shortfall": False,
         "failure_reason": None,

@@ -27,6 +27,26 @@ has certainly gone back to the customer); what is left to refund is the captured
 minus processed *and* pending refunds. A processed refund of a purchase claws back the
 grants in proportion (``banter_payments.refunds.clawback``) through the ledger, under the
 reference ``refund:<id>``; what the buyer had already spent is recorded as ``shortfall``.
+
+**Which refunds count on the order.** An order is paid by one payment: its *paying
+payment*, the first one captured (``captured_payment``; the same choice the state machine
+makes when it flags a second capture as one to refund). Only refunds of that payment
+that are not ``automatic`` *apply to the order*: they count in what is left to refund
+(step 1), in ``refunded_amount``/``refund_status``, and they claw back. A refund of any
+other payment of the order (the customer paid twice and an operator refunded the extra
+payment in Razorpay's dashboard) is recorded, so operators see it, but gives back money
+the order never kept: it changes nothing on the order and takes nothing back, exactly
+like an ``automatic`` refund of an authorization that was never captured. The Refund JSON
+says which is which with ``appliesToOrder``. The reservation ceiling and the order's
+totals use this one rule (``applies_to_order``), so they cannot disagree, and an admin
+refund (``POST /orders/{id}/refunds``) always refunds the paying payment.
+
+**The gateway has the last word on processed.** A refund we marked ``failed`` (the
+gateway refused it with ``bad_request``, or said it failed) that the gateway later
+reports ``processed`` did send the money: it moves to ``processed`` and is settled like
+any other (counted, clawed back, ``RefundProcessed``); ``failed_at`` and
+``failure_reason`` stay as the record of what we had been told. A processed refund never
+moves back.
 """
 
 from __future__ import annotations
@@ -88,23 +108,44 @@ def _gateway_key(request: Request, order_id: str) -> str:
     return environ[GATEWAY_KEY]
 
 
+def _captured_payments(order_ids) -> sa.Select:
+    return (sa.select(Payment)
+            .where(Payment.order_id.in_(order_ids),
+                   Payment.status.in_(("captured", "refunded")),
+                   Payment.captured_at.is_not(None))
+            .order_by(Payment.order_id, Payment.captured_at, Payment.id))
+
+
 def captured_payment(session: Session, order_id: str) -> Payment | None:
-    """The payment that paid the order (the first captured one)."""
-    return session.scalar(
-        sa.select(Payment)
-        .where(Payment.order_id == order_id, Payment.status.in_(("captured", "refunded")),
-               Payment.captured_at.is_not(None))
-        .order_by(Payment.captured_at, Payment.id)
-        .limit(1)
-    )
+    """The order's paying payment: the first one captured (see the module docstring)."""
+    return session.scalar(_captured_payments([order_id]).limit(1))
 
 
-def committed_amount(session: Session, payment_id: str) -> int:
-    """What is pending or processed against a payment: not available to refund."""
+def paying_payment_ids(session: Session, order_ids: list[str]) -> dict[str, str]:
+    """{order id: id of its paying payment} for the orders that have one, in one query."""
+    paying: dict[str, str] = {}
+    for payment in session.scalars(_captured_payments(sorted(set(order_ids)))):
+        paying.setdefault(payment.order_id, payment.id)
+    return paying
+
+
+def applies_to_order(refund: Refund, paying_payment_id: str | None) -> bool:
+    """Whether ``refund`` counts on its order and claws back: a refund of the order's
+    paying payment that is not Razorpay's automatic refund of an uncaptured payment.
+
+    The one rule for both the reservation ceiling (``committed_amount``) and the order's
+    totals (``mark_processed``).
+    """
+    return not refund.automatic and refund.payment_id == paying_payment_id
+
+
+def committed_amount(session: Session, paying_payment_id: str) -> int:
+    """What is pending or processed against the order's paying payment and applies to
+    the order: not available to refund (the same rule as ``applies_to_order``)."""
     total = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0))
-        .where(Refund.payment_id == payment_id, Refund.status.in_(COUNTED_STATUSES),
-               Refund.automatic.is_(False))
+        .where(Refund.payment_id == paying_payment_id,
+               Refund.status.in_(COUNTED_STATUSES), Refund.automatic.is_(False))
     )
     return int(total)  # PostgreSQL's SUM of a bigint is a numeric
 
@@ -225,24 +266,41 @@ def apply_refund_entity(request: Request, refund: Refund, entity: dict[str, Any]
         mark_failed(request, refund, failure_reason="The gateway reports the refund failed.")
 
 
+def _to_processed(session: Session, refund_id: str, was: str, now: dt.datetime) -> bool:
+    return write(session, sa.update(_refunds)
+                 .where(_refunds.c.id == refund_id, _refunds.c.status == was)
+                 .values(status="processed", processed_at=now, updated_at=now)
+                 ).rowcount == 1
+
+
 def mark_processed(request: Request, refund: Refund, *,
                    now: dt.datetime | None = None) -> bool:
-    """pending -> processed, once: the winner updates the order and claws back."""
+    """pending (or failed) -> processed, once: the winner settles it.
+
+    The money has left, whatever we thought before: a refund we had marked failed is
+    settled all the same. Settling a refund that applies to the order counts it there and
+    claws back; any other refund is only recorded (see the module docstring).
+    """
     session = request.dbsession
     now = now or utcnow()
-    won = write(session, sa.update(_refunds)
-                .where(_refunds.c.id == refund.id, _refunds.c.status == "pending")
-                .values(status="processed", processed_at=now, updated_at=now)).rowcount == 1
+    won = _to_processed(session, refund.id, "pending", now)
+    if not won and _to_processed(session, refund.id, "failed", now):
+        won = True
+        log.warning("refund %s: the gateway says processed, we had it failed; settling it",
+                    refund.id)
     if not won:
         session.refresh(refund)
-        if refund.status == "failed":
-            log.warning("refund %s: the gateway says processed, we had it failed", refund.id)
         return False
-    if not refund.automatic:
+    paying = captured_payment(session, refund.order_id)
+    if applies_to_order(refund, paying.id if paying is not None else None):
         collected, shortfall = _settle_order(request, refund, now)
         write(session, sa.update(_refunds).where(_refunds.c.id == refund.id)
               .values(clawed_back=collected, shortfall=shortfall,
                       has_shortfall=any(shortfall.values())))
+    elif not refund.automatic:
+        log.warning("refund %s of payment %s: not the payment that paid order %s; "
+                    "recorded, not counted on the order, nothing clawed back", refund.id,
+                    refund.razorpay_payment_id, refund.order_id)
     session.refresh(refund)
     log.info("refund %s of order %s processed", refund.id, refund.order_id)
     emit(request, RefundProcessed(request, refund))
@@ -251,7 +309,11 @@ def mark_processed(request: Request, refund: Refund, *,
 
 def _settle_order(request: Request, refund: Refund,
                   now: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
-    """Count a processed refund on its order and claw back the order's grants."""
+    """Count a processed refund on its order and claw back the order's grants.
+
+    Only for a refund that applies to the order: the reservation ceiling counts exactly
+    these, so ``refunded_amount`` never goes past the order's amount.
+    """
     session = request.dbsession
     refunded = _orders.c.refunded_amount + refund.amount
     after = write(session, sa.update(_orders)
@@ -308,7 +370,8 @@ def order_refunds(session: Session, order_id: str) -> list[Refund]:
         sa.select(Refund).where(Refund.order_id == order_id).order_by(Refund.id)))
 
 
-def refund_to_json(refund: Refund) -> dict[str, Any]:
+def refund_to_json(refund: Refund, *, paying_payment_id: str | None) -> dict[str, Any]:
+    """The Refund JSON; ``paying_payment_id`` is that of the refund's order."""
     return {
         "id": refund.id,
         "orderId": refund.order_id,
@@ -319,12 +382,20 @@ def refund_to_json(refund: Refund) -> dict[str, Any]:
         "status": refund.status,
         "reason": refund.reason,
         "automatic": refund.automatic,
+        "appliesToOrder": applies_to_order(refund, paying_payment_id),
         "clawedBack": dict(refund.clawed_back or {}),
         "shortfall": dict(refund.shortfall or {}),
         "failureReason": refund.failure_reason,
         "createdAt": isoformat(refund.created_at),
         "processedAt": isoformat(refund.processed_at),
     }
+
+
+def refunds_to_json(session: Session, refunds: list[Refund]) -> list[dict[str, Any]]:
+    """Refund JSON for several refunds, their orders' paying payments read in one query."""
+    paying = paying_payment_ids(session, [refund.order_id for refund in refunds])
+    return [refund_to_json(refund, paying_payment_id=paying.get(refund.order_id))
+            for refund in refunds]
 
 
 # Resuming refunds whose gateway answer never came
@@ -339,7 +410,9 @@ def resume_pending_refunds(request: Request, *, now: dt.datetime | None = None,
     answers with the refund it made the first time, or makes it now (which is what the
     admin asked for); either way it is recorded like an API answer. ``request.tm`` must be
     idle: the list and each refund get their own short transaction, and no transaction
-    is open during a gateway call. Meant for the reconcile job.
+    is open during a gateway call. Meant for the reconcile job: whatever goes wrong with
+    one refund (any exception) is reported in ``errors`` under its id, its transaction
+    rolls back, and the others still go out.
     """
     now = now or utcnow()
     cutoff = now - dt.timedelta(seconds=older_than_seconds)
@@ -354,23 +427,40 @@ def resume_pending_refunds(request: Request, *, now: dt.datetime | None = None,
     gateway = request.find_service(IPaymentGateway)
     report: dict[str, Any] = {"resumed": [], "errors": {}}
     for row in candidates:
-        notes = {**(row.notes or {}), "refund_id": row.id, "order_id": row.order_id}
         try:
-            entity = gateway.refund_payment(row.razorpay_payment_id, row.amount,
-                                            row.gateway_idempotency_key, notes, row.id)
+            resumed = _resume_one(request, gateway, row)
         except GatewayError as exc:
-            if exc.details.get("reason") != "bad_request":
-                report["errors"][row.id] = exc.message
-                continue
-            entity = None
-        with request.tm:
-            refund = request.dbsession.get(Refund, row.id)
-            if entity is None:
-                mark_failed(request, refund, failure_reason="The gateway refused the refund.")
-            else:
-                apply_refund_entity(request, refund, entity)
-            report["resumed"].append({"id": refund.id, "status": refund.status})
+            report["errors"][row.id] = exc.message
+        except Exception as exc:  # one refund must not stop the others, nor the job
+            log.exception("refund %s: resuming it failed", row.id)
+            report["errors"][row.id] = _error_text(exc)
+        else:
+            report["resumed"].append(resumed)
     return report
+
+
+def _resume_one(request: Request, gateway: IPaymentGateway, row: Any) -> dict[str, str]:
+    notes = {**(row.notes or {}), "refund_id": row.id, "order_id": row.order_id}
+    try:
+        entity = gateway.refund_payment(row.razorpay_payment_id, row.amount,
+                                        row.gateway_idempotency_key, notes, row.id)
+    except GatewayError as exc:
+        if exc.details.get("reason") != "bad_request":
+            raise
+        entity = None
+    with request.tm:
+        refund = request.dbsession.get(Refund, row.id)
+        if entity is None:
+            mark_failed(request, refund, failure_reason="The gateway refused the refund.")
+        else:
+            apply_refund_entity(request, refund, entity)
+        return {"id": refund.id, "status": refund.status}
+
+
+def _error_text(exc: Exception) -> str:
+    """One bounded line for a report (a database error's text carries its whole SQL)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"[:300]
 
 
 def admin_refunds(session: Session, *, status: str | None, with_shortfall: bool,

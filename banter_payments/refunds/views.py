@@ -16,7 +16,8 @@ def create_refund(request):
                                     amount=body["amount"], reason=body["reason"],
                                     notes=body.get("notes"))
     request.response.status = 201
-    return services.refund_to_json(refund)
+    [shown] = services.refunds_to_json(request.dbsession, [refund])
+    return shown
 
 
 @view_config(route_name="payments.refunds.list", request_method="GET", renderer="json",
@@ -24,7 +25,7 @@ def create_refund(request):
 def list_refunds(request):
     order = get_visible_order(request, request.matchdict["order_id"])
     refunds = services.order_refunds(request.dbsession, order.id)
-    return {"items": [services.refund_to_json(refund) for refund in refunds]}
+    return {"items": services.refunds_to_json(request.dbsession, refunds)}
 
 
 @view_config(route_name="payments.admin.refunds.list", request_method="GET", renderer="json",
@@ -34,5 +35,5 @@ def admin_list_refunds(request):
     refunds, next_cursor = services.admin_refunds(
         request.dbsession, status=query["status"], with_shortfall=query["shortfall"] == "true",
         limit=query["limit"], cursor=query["cursor"])
-    return {"items": [services.refund_to_json(refund) for refund in refunds],
+    return {"items": services.refunds_to_json(request.dbsession, refunds),
             "nextCursor": next_cursor}

@@ -72,12 +72,15 @@ class Shop:
         return flush_webhooks(self.app, app=self.app)
 
     def deliver(self, event_name, refund_entity, payment_entity, status=200):
-        """A signed webhook, as Razorpay would send it."""
+        """A signed refund webhook, as Razorpay would send it."""
+        return self.send(event_name, {"refund": {"entity": refund_entity},
+                                      "payment": {"entity": payment_entity}}, status)
+
+    def send(self, event_name, payload, status=200):
+        """Any signed webhook: ``payload`` is the event's ``payload`` object."""
         body = json.dumps({
             "entity": "event", "account_id": "acc_test", "event": event_name,
-            "contains": ["refund", "payment"], "created_at": int(time.time()),
-            "payload": {"refund": {"entity": refund_entity},
-                        "payment": {"entity": payment_entity}},
+            "contains": list(payload), "created_at": int(time.time()), "payload": payload,
         }).encode()
         signature = hmac.new(SANDBOX_WEBHOOK_SECRET.encode(), body,
                              hashlib.sha256).hexdigest()

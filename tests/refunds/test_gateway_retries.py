@@ -152,3 +152,99 @@ def test_the_reconcile_job_itself_resumes_a_refund_left_pending(shop, timeout_on
     assert report.errors == {}
     assert len(shop.gateway_refunds()) == 1
     assert shop.coins() == 600 - 267
+
+
+@pytest.fixture
+def unanswered(monkeypatch):
+    """Refund calls reach Razorpay but their answers are lost while ``mode["lost"]``;
+    ``mode["broken"]`` names refunds whose call raises something unexpected instead."""
+    original = RazorpayGateway.refund_payment
+    mode = {"lost": True, "broken": set(), "calls": []}
+
+    def refund_payment(self, razorpay_payment_id, amount, key, notes, receipt):
+        mode["calls"].append(receipt)
+        if receipt in mode["broken"]:
+            raise ValueError("the SDK choked on the answer")
+        entity = original(self, razorpay_payment_id, amount, key, notes, receipt)
+        if mode["lost"]:
+            raise GatewayError("Razorpay did not answer in time to refund a payment.",
+                               details={"reason": "timeout"})
+        return entity
+
+    monkeypatch.setattr(RazorpayGateway, "refund_payment", refund_payment)
+    return mode
+
+
+def three_unanswered_refunds(shop) -> tuple[dict, list[str]]:
+    order = shop.paid_order()
+    for _ in range(3):
+        shop.refund(order["id"], {"amount": 10000, "reason": "x"}, status=502)
+    rows = shop.rows()
+    assert [(r.status, r.razorpay_refund_id) for r in rows] == [("pending", None)] * 3
+    return order, [r.id for r in rows]
+
+
+def test_one_refund_failing_to_resume_does_not_stop_the_others(shop, unanswered, registry,
+                                                               monkeypatch):
+    import datetime as dt
+
+    from banter_payments.clock import utcnow
+    from banter_payments.reconcile.services import job_request
+
+    order, (broken, unrecordable, fine) = three_unanswered_refunds(shop)
+    unanswered["lost"] = False
+    unanswered["broken"] = {broken}
+    original = services.apply_refund_entity
+
+    def apply_refund_entity(request, refund, entity):
+        if refund.id == unrecordable:
+            raise RuntimeError("the database went away\nSQL: UPDATE ...")
+        return original(request, refund, entity)
+
+    monkeypatch.setattr(services, "apply_refund_entity", apply_refund_entity)
+    later = utcnow() + dt.timedelta(minutes=16)
+    with job_request(registry, base_url="http://localhost") as request:
+        report = services.resume_pending_refunds(request, now=later)
+    assert report == {
+        "resumed": [{"id": fine, "status": "processed"}],
+        "errors": {broken: "ValueError: the SDK choked on the answer",
+                   unrecordable: "RuntimeError: the database went away"},
+    }
+    rows = {r.id: r for r in shop.rows()}
+    assert (rows[broken].status, rows[broken].razorpay_refund_id) == ("pending", None)
+    assert (rows[unrecordable].status,
+            rows[unrecordable].razorpay_refund_id) == ("pending", None)
+    assert rows[fine].status == "processed"
+    assert shop.coins() == 600 - 133
+    assert shop.order(order["id"])["refundedAmount"] == 10000
+
+    # once the trouble is gone, the next run settles the two that were left
+    unanswered["broken"] = set()
+    monkeypatch.setattr(services, "apply_refund_entity", original)
+    with job_request(registry, base_url="http://localhost") as request:
+        report = services.resume_pending_refunds(request, now=later)
+    assert report == {"resumed": [{"id": broken, "status": "processed"},
+                                  {"id": unrecordable, "status": "processed"}],
+                      "errors": {}}
+    assert len(shop.gateway_refunds()) == 3  # each refund's own key: never a second one
+    assert shop.coins() == 600 - 400
+    assert shop.order(order["id"])["refundedAmount"] == 30000
+    assert shop.ledger_problems() == []
+
+
+def test_the_reconcile_job_reports_a_refund_it_could_not_resume_and_goes_on(
+        shop, unanswered, registry):
+    import datetime as dt
+
+    from banter_payments.clock import utcnow
+    from banter_payments.reconcile.services import job_request, reconcile_orders
+
+    _order, (broken, second, third) = three_unanswered_refunds(shop)
+    unanswered["lost"] = False
+    unanswered["broken"] = {broken}
+    with job_request(registry, base_url="http://localhost") as request:
+        report = reconcile_orders(request, now=utcnow() + dt.timedelta(minutes=16))
+    assert report.errors == {f"refund:{broken}": "ValueError: the SDK choked on the answer"}
+    assert report.to_json()["refundsResumed"] == [{"id": second, "status": "processed"},
+                                                  {"id": third, "status": "processed"}]
+    assert [r.status for r in shop.rows()] == ["pending", "processed", "processed"]

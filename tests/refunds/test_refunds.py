@@ -24,6 +24,8 @@ def test_a_full_refund_gives_everything_back_and_claws_back_every_coin(shop):
     assert refund["clawedBack"] == {"coins": 600}
     assert refund["shortfall"] == {"coins": 0}
     assert refund["processedAt"].endswith("Z") and refund["automatic"] is False
+    assert refund["appliesToOrder"] is True
+    assert refund["razorpayPaymentId"] == order["payment"]["razorpayPaymentId"]
     assert shop.coins() == 0
     shown = shop.order(order["id"])
     assert (shown["refundedAmount"], shown["refundStatus"]) == (PRICE, "full")

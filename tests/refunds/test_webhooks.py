@@ -116,6 +116,7 @@ def test_a_refund_made_in_the_dashboard_is_recorded_and_clawed_back(shop):
     assert (refund["razorpayRefundId"], refund["amount"], refund["status"]) == (
         "rfnd_DASH1", 22450, "processed")
     assert refund["automatic"] is False and refund["reason"] == "refunded at the gateway"
+    assert refund["appliesToOrder"] is True
     assert refund["clawedBack"] == {"coins": 300}
     shown = shop.order(order["id"])
     assert (shown["refundedAmount"], shown["refundStatus"]) == (22450, "partial")
@@ -138,6 +139,7 @@ def test_an_automatic_refund_of_an_uncaptured_payment_is_recorded_without_clawba
     shop.deliver("refund.created", dict(refund, status="pending"), payment)
     [recorded] = shop.refunds(order["id"])
     assert recorded["automatic"] is True and recorded["status"] == "processed"
+    assert recorded["appliesToOrder"] is False
     assert (recorded["amount"], recorded["clawedBack"]) == (PRICE, {})
     shown = shop.order(order["id"])
     assert (shown["refundedAmount"], shown["refundStatus"]) == (0, "none")
@@ -155,3 +157,72 @@ def test_a_refund_of_a_payment_we_do_not_know_is_ignored(shop):
     response = shop.deliver("refund.processed", refund, payment)
     assert response.json["status"] == "ignored"
     assert shop.rows() == []
+
+
+class TestProcessedAfterFailed:
+    """The gateway has the last word: a refund it reports processed sent the money, so
+    it is settled even if we had it failed, and its amount is no longer free."""
+
+    @pytest.fixture
+    def refused_once(self, monkeypatch):
+        from banter_payments.errors import GatewayError
+        from banter_payments.gateway.razorpay import RazorpayGateway
+
+        original = RazorpayGateway.refund_payment
+        calls = []
+
+        def refund_payment(self, *args, **kwargs):
+            calls.append(args)
+            if len(calls) == 1:
+                raise GatewayError("Razorpay refused to refund a payment: BAD_REQUEST_ERROR",
+                                   details={"reason": "bad_request"})
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(RazorpayGateway, "refund_payment", refund_payment)
+        return calls
+
+    def assert_settled(self, shop, order, refund_id, rfnd):
+        assert shop.coins() == 600 - 267
+        shown = shop.order(order["id"])
+        assert (shown["refundedAmount"], shown["refundStatus"]) == (20000, "partial")
+        [settled] = shop.refunds(order["id"])
+        assert (settled["id"], settled["status"], settled["razorpayRefundId"]) == (
+            refund_id, "processed", rfnd)
+        assert settled["clawedBack"] == {"coins": 267}
+        assert settled["processedAt"] is not None and settled["failureReason"]
+        assert shop.refund(order["id"], {"amount": PRICE - 20000 + 1, "reason": "x"},
+                           status=409).json["error"]["details"]["remaining"] == PRICE - 20000
+        assert shop.ledger_problems() == []
+
+    def test_refused_with_bad_request_then_processed(self, shop, refused_once, registry):
+        from banter_payments.events import RefundProcessed
+
+        processed = []
+        registry.registerHandler(processed.append, (RefundProcessed,))
+        order = shop.paid_order()
+        pay_id = order["payment"]["razorpayPaymentId"]
+        refused = shop.refund(order["id"], {"amount": 20000, "reason": "x"}).json
+        assert (refused["status"], refused["razorpayRefundId"]) == ("failed", None)
+        assert shop.coins() == 600
+        shop.deliver("refund.processed", refund_entity(
+            refused["id"], pay_id, 20000, "processed", "rfnd_LATE1"),
+            payment_entity(shop, pay_id))
+        self.assert_settled(shop, order, refused["id"], "rfnd_LATE1")
+        assert [event.refund.id for event in processed] == [refused["id"]]
+        # applied once: the same event again changes nothing
+        shop.deliver("refund.processed", refund_entity(
+            refused["id"], pay_id, 20000, "processed", "rfnd_LATE1", speed_processed="x"),
+            payment_entity(shop, pay_id))
+        self.assert_settled(shop, order, refused["id"], "rfnd_LATE1")
+        assert len(processed) == 1
+
+    def test_reported_failed_then_processed(self, shop):
+        order = shop.paid_order()
+        pay_id = order["payment"]["razorpayPaymentId"]
+        failed = shop.refund(order["id"], {"amount": 20000, "reason": "x",
+                                           "notes": {"sandbox_outcome": "failed"}}).json
+        assert failed["status"] == "failed"
+        shop.deliver("refund.processed", refund_entity(
+            failed["id"], pay_id, 20000, "processed", failed["razorpayRefundId"]),
+            payment_entity(shop, pay_id))
+        self.assert_settled(shop, order, failed["id"], failed["razorpayRefundId"])
