@@ -48,19 +48,26 @@ class Operation:
     query: colander.SchemaNode | None = None
     responses: dict[int, str] = field(default_factory=dict)
     response_schema: dict[str, Any] | None = None
+    # The documented path, when it is one path under a route that matches many (the
+    # mounted sandbox); None: the route's own pattern.
+    path: str | None = None
 
 
 def add_api_operation(config, route_name: str, method: str, *, summary: str, tag: str,
                       permission: str | None = None, body=None, query=None,
                       responses: dict[int, str] | None = None,
-                      response_schema: dict[str, Any] | None = None) -> None:
+                      response_schema: dict[str, Any] | None = None,
+                      path: str | None = None) -> None:
     method = method.upper()
+    if path is not None:
+        path = "/" + "/".join(p.strip("/") for p in (config.route_prefix or "", path)
+                              if p.strip("/"))
     operation = Operation(
         route_name=route_name, method=method, summary=summary, tag=tag,
         permission=permission,
         body=body() if isinstance(body, type) else body,
         query=query() if isinstance(query, type) else query,
-        responses=responses or {}, response_schema=response_schema,
+        responses=responses or {}, response_schema=response_schema, path=path,
     )
 
     def register():
@@ -119,7 +126,7 @@ def _validated_query(request: Request) -> Any:
         query = dict(request.GET)
     except UnicodeDecodeError:
         raise ValidationFailed("The query string is not valid UTF-8.") from None
-    return validate(operation.query, query)
+    return validate(operation.query, query, where="query")
 
 
 def includeme(config) -> None:

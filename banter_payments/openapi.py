@@ -26,7 +26,7 @@ def openapi_document(request: Request) -> dict[str, Any]:
         for (route_name, method), operation in sorted(operations.items()):
             if route_name != route.name:
                 continue
-            path = "/" + route.pattern.lstrip("/")
+            path = operation.path or "/" + route.pattern.lstrip("/")
             paths.setdefault(path, {})[method.lower()] = _openapi_operation(route, operation)
     return {
         "openapi": "3.0.3",
@@ -70,7 +70,7 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
     }
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _path_params(route.pattern)
+        for name in _path_params(operation.path or route.pattern)
     ]
     if operation.query is not None:
         for child in operation.query.children:

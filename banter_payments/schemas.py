@@ -95,14 +95,23 @@ class StrictSchema(colander.MappingSchema):
     schema_type = staticmethod(StrictMapping)
 
 
-def validate(schema: colander.SchemaNode, data: Any) -> Any:
-    """Deserialize ``data`` or raise ``ValidationFailed`` naming every bad field."""
+def validate(schema: colander.SchemaNode, data: Any, where: str = "body") -> Any:
+    """Deserialize ``data`` or raise ``ValidationFailed`` naming every bad field.
+
+    ``where`` ("body" or "query") names the whole input when a problem is not one field's.
+    """
     if isinstance(schema.typ, colander.Mapping) and not isinstance(data, dict):
-        raise ValidationFailed("The body must be a JSON object.")
+        raise ValidationFailed(f"The {where} must be a JSON object.")
+    if isinstance(schema.typ, colander.Mapping) and schema.typ.unknown == "raise":
+        known = {child.name for child in schema.children}
+        unknown = sorted(str(key) for key in data if key not in known)
+        if unknown:
+            raise ValidationFailed(details={key: "is not a field of this request"
+                                            for key in unknown})
     try:
         return schema.deserialize(data)
     except colander.Invalid as exc:
-        details = {key or "body": message for key, message in exc.asdict().items()}
+        details = {key or where: message for key, message in exc.asdict().items()}
         raise ValidationFailed(details=details) from None
 
 

@@ -28,7 +28,8 @@ def includeme(config):
         "payments.orders.list", "GET", tag="orders", permission="user",
         summary="The caller's orders, newest first (admin: ?userId=)", query=OrderListQuery,
         responses={200: "{items: [Order], nextCursor}", 400: "validation_failed",
-                   401: "unauthenticated"},
+                   401: "unauthenticated",
+                   404: "not_found: ?userId= of another user, not as admin"},
         response_schema=ORDER_PAGE,
     )
     config.add_api_operation(

@@ -11,7 +11,8 @@ def includeme(config):
         body=ReconcileBody,
         summary="Ask the gateway about open orders older than "
                 "orders.reconcile_after_seconds, apply what it says, expire stale ones",
-        responses={200: "{checked, changed, paid, attempted, expired, anomalies, errors}",
+        responses={200: "{checked, changed, paid, attempted, expired, anomalies, "
+                        "refundsResumed, errors}",
                    400: "validation_failed", 401: "unauthenticated", 403: "forbidden"},
     )
     config.scan(".views")

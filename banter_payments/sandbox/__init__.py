@@ -20,6 +20,7 @@ __all__ = ["includeme", "sandbox_database_url"]
 
 def includeme(config) -> None:
     """Needs the core's ``add_api_operation`` directive (``banter_payments.api``)."""
+    from .docs import CHECKOUT_ANSWER, CheckoutBody
     from .emulator import make_emulator
     from .mount import mounted, webhook_path
     from .tokens import TokenBody, issue_sandbox_token
@@ -44,6 +45,17 @@ def includeme(config) -> None:
         route_name="payments.sandbox.razorpay",
         permission=NO_PERMISSION_REQUIRED,
         require_csrf=False,
+    )
+    config.add_api_operation(
+        "payments.sandbox.razorpay", "POST", tag="sandbox",
+        permission=NO_PERMISSION_REQUIRED, body=CheckoutBody,
+        path="/_sandbox/razorpay/checkout/{razorpay_order_id}/pay",
+        summary="Simulate the customer at Razorpay Checkout; the matching webhooks follow "
+                "(the rest of /_sandbox/razorpay/v1 is Razorpay's own API)",
+        responses={200: "razorpay_payment_id, razorpay_order_id, razorpay_signature; or "
+                        "Checkout's error object",
+                   400: "Razorpay's BAD_REQUEST_ERROR envelope"},
+        response_schema=CHECKOUT_ANSWER,
     )
     config.add_route("payments.sandbox.token", "/_sandbox/token", request_method="POST")
     config.add_view(
