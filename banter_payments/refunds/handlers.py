@@ -83,6 +83,7 @@ def _learnt(request: Request, entity: dict[str, Any], payment_entity: dict | Non
         Payment.razorpay_payment_id == entity["payment_id"]))
     if payment is None:
         raise IgnoreEvent(f"no payment {entity['payment_id']} here")
+    _check_fits(session, entity, payment)
     if payment_entity is not None:
         captured = payment_entity.get("captured") is True
     else:
@@ -107,6 +108,24 @@ def _learnt(request: Request, entity: dict[str, Any], payment_entity: dict | Non
         "created_at": utcnow(), "updated_at": utcnow(),
     }, ["razorpay_refund_id"])
     return session.scalar(sa.select(Refund).where(Refund.razorpay_refund_id == entity["id"]))
+
+
+def _check_fits(session, entity: dict[str, Any], payment: Payment) -> None:
+    """A refund must be in its payment's currency and within what is left of it; a
+    signed event that says otherwise is refused (400) and recorded, never applied."""
+    currency = entity["currency"].upper()
+    if currency != payment.currency:
+        raise RejectEvent("The refund is not in its payment's currency.",
+                          {"currency": f"refund in {currency}, payment in {payment.currency}"})
+    others = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(Refund.amount), 0)).where(
+            Refund.payment_id == payment.id, Refund.status != "failed",
+            Refund.razorpay_refund_id.is_distinct_from(entity["id"]))
+    )
+    if entity["amount"] + int(others) > payment.amount:
+        raise RejectEvent("The refund is larger than what is left of its payment.",
+                          {"amount": f"refund {entity['amount']}, left "
+                                     f"{payment.amount - int(others)}"})
 
 
 def apply_refund_event(request: Request, event: dict[str, Any], delivery: Any) -> None:

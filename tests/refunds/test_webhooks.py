@@ -125,6 +125,26 @@ def test_a_refund_made_in_the_dashboard_is_recorded_and_clawed_back(shop):
         "error"]["details"]["remaining"] == 22450
 
 
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"currency": "USD"}, "currency"), ({"amount": PRICE + 1}, "amount")],
+)
+def test_a_refund_event_that_does_not_fit_its_payment_is_refused(shop, change, field):
+    """Signed or not, a refund in another currency, or larger than what is left of its
+    payment, is refused (400, recorded) and changes nothing."""
+    order = shop.paid_order()
+    pay_id = order["payment"]["razorpayPaymentId"]
+    entity = dict(refund_entity("", pay_id, 100, "processed", "rfnd_ODD1", notes={},
+                                receipt=None), **change)
+    response = shop.deliver("refund.processed", entity, payment_entity(shop, pay_id),
+                            status=400)
+    assert field in response.json["error"]["details"]
+    assert shop.refunds(order["id"]) == []
+    shown = shop.order(order["id"])
+    assert (shown["refundedAmount"], shown["refundStatus"]) == (0, "none")
+    assert shop.coins() == 600
+
+
 def test_an_automatic_refund_of_an_uncaptured_payment_is_recorded_without_clawback(
         shop, dbsession):
     order = shop.testapp.post_json(f"{PREFIX}/orders", {"sku": "coins.popular"},
