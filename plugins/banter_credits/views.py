@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from banter_payments.errors import NotFound
 from banter_payments.ledger.interfaces import ILedgerService
+from banter_payments.ledger.models import USER, Account, Entry, Posting
 from banter_payments.orders.models import Order
 
 SKU_PREFIX = "credits."
@@ -34,11 +35,20 @@ def credits_summary(request: Request) -> dict[str, Any]:
                Order.sku.startswith(SKU_PREFIX, autoescape=True))
         .group_by(Order.currency).order_by(Order.currency)
     ).all()
+    # Credits taken back by refunds left the balance, but were not spent.
+    refunded = request.dbsession.scalar(
+        select(func.coalesce(func.sum(-Entry.amount), 0))
+        .join(Posting, Posting.id == Entry.posting_id)
+        .join(Account, Account.id == Entry.account_id)
+        .where(Account.owner_kind == USER, Account.owner_id == user_id,
+               Account.asset == "credits", Posting.kind == "clawback", Entry.amount < 0)
+    )
     return {
         "userId": user_id,
         "balance": totals["balance"],
         "lifetimeCredits": totals["totalIn"],
-        "creditsSpent": totals["totalOut"],
+        "creditsSpent": totals["totalOut"] - int(refunded),
+        "creditsRefunded": int(refunded),
         "purchases": sum(count for _currency, count, _amount in rows),
         "totalSpent": [{"amount": int(amount), "currency": currency}
                        for currency, _count, amount in rows],

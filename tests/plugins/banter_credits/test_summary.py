@@ -33,7 +33,7 @@ def paid_order(user_id, sku, amount, refunded=0, status="paid", currency="INR"):
 def test_a_new_user_has_nothing(testapp, auth):
     assert testapp.get(SUMMARY, headers=auth("alice")).json == {
         "userId": "alice", "balance": 0, "lifetimeCredits": 0, "creditsSpent": 0,
-        "purchases": 0, "totalSpent": []}
+        "creditsRefunded": 0, "purchases": 0, "totalSpent": []}
 
 
 def test_lifetime_credits_and_money_spent(testapp, auth, session):
@@ -41,6 +41,7 @@ def test_lifetime_credits_and_money_spent(testapp, auth, session):
     ledger.grant("alice", {"credits": 500}, "order:1", "Purchase of Standard")
     ledger.grant("alice", {"credits": 100}, "order:2", "Purchase of Basic")
     ledger.debit("alice", "credits", 120, "host:a", "AI reply")
+    ledger.clawback("alice", {"credits": 40}, "refund:1", "Refund of Basic")
     ledger.grant("alice", {"coins": 600}, "order:3", "Purchase of Popular Pack")
     session.add_all([
         paid_order("alice", "credits.standard", 450000),
@@ -52,8 +53,9 @@ def test_lifetime_credits_and_money_spent(testapp, auth, session):
     session.commit()
 
     assert testapp.get(SUMMARY, headers=auth("alice")).json == {
-        "userId": "alice", "balance": 480, "lifetimeCredits": 600, "creditsSpent": 120,
-        "purchases": 2, "totalSpent": [{"amount": 510000, "currency": "INR"}]}
+        "userId": "alice", "balance": 440, "lifetimeCredits": 600, "creditsSpent": 120,
+        "creditsRefunded": 40, "purchases": 2,
+        "totalSpent": [{"amount": 510000, "currency": "INR"}]}
 
 
 def test_another_users_summary_is_for_admins(testapp, auth, session):
