@@ -38,8 +38,8 @@ def includeme(config):
         "payments.credits.summary", "GET", tag="credits", permission="user",
         summary="Credit balance, lifetime credits, credits spent and money spent on plans",
         query=SummaryQuery,
-        responses={200: "{userId, balance, lifetimeCredits, creditsSpent, creditsRefunded, purchases, "
-                        "totalSpent: [{amount, currency}]}",
+        responses={200: "{userId, balance, lifetimeCredits, creditsSpent, creditsRefunded, "
+                        "purchases, totalSpent: [{amount, currency}]}",
                    400: "validation_failed", 401: "unauthenticated",
                    404: "not_found: another user's summary, not as admin"},
     )
