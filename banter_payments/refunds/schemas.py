@@ -4,26 +4,23 @@ from __future__ import annotations
 
 import colander
 
-from ..schemas import PageQuery, StrictInt, StrictSchema, StrictString
+from ..schemas import FreeMapping, PageQuery, StrictInt, StrictSchema, StrictString
 
 MAX_NOTES = 10
 MAX_NOTE_KEY = 40
 MAX_NOTE_VALUE = 256
 
 
-class Notes(colander.SchemaType):
+class Notes(FreeMapping):
     """Razorpay's ``notes``: a flat object of short strings and integers."""
 
-    def serialize(self, node, appstruct):
-        return colander.null if appstruct is colander.null else appstruct
+    def __init__(self):
+        super().__init__(max_keys=MAX_NOTES)
 
     def deserialize(self, node, cstruct):
+        cstruct = super().deserialize(node, cstruct)
         if cstruct is colander.null:
-            return colander.null
-        if not isinstance(cstruct, dict):
-            raise colander.Invalid(node, "must be an object")
-        if len(cstruct) > MAX_NOTES:
-            raise colander.Invalid(node, f"must have at most {MAX_NOTES} keys")
+            return cstruct
         for key, value in cstruct.items():
             if not key or len(key) > MAX_NOTE_KEY:
                 raise colander.Invalid(node, f"keys must be 1-{MAX_NOTE_KEY} characters")
