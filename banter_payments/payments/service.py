@@ -181,7 +181,8 @@ def apply_gateway_payment(request: Request, order: Order, payment_entity: dict, 
     session = request.dbsession
     report = _checked(session, order, PaymentReport.from_entity(payment_entity), source)
     if _capture_is_ours(request, order, report):
-        report = _checked(session, order, _capture(request, order, report), source)
+        captured = PaymentReport.from_entity(_capture(request, order, report))
+        report = _checked(session, order, captured, source)
 
     now = now or utcnow()
     moved_to = _record_payment(session, order, report, now)
@@ -240,7 +241,23 @@ def _capture_is_ours(request: Request, order: Order, report: PaymentReport) -> b
             and report.status == "authorized" and order.status != "paid")
 
 
-def _capture(request: Request, order: Order, report: PaymentReport) -> PaymentReport:
+def capture_if_ours(request: Request, order: Order, payment_entity: dict) -> dict:
+    """The payment entity to apply: captured now when capture is ours to do (see
+    ``_capture_is_ours``) and the payment fits the order, else the one given.
+
+    ``apply_gateway_payment`` does this itself, but inside the caller's transaction; a
+    caller that must not hold that transaction's row locks across a gateway call (the
+    reconcile job, which has already written the order in it) calls this first, outside
+    any transaction, and then has nothing left to capture.
+    """
+    report = PaymentReport.from_entity(payment_entity)
+    if mismatch(order, report) or not _capture_is_ours(request, order, report):
+        return payment_entity
+    return _capture(request, order, report)
+
+
+def _capture(request: Request, order: Order, report: PaymentReport) -> dict:
+    """Capture the payment; the captured payment entity."""
     gateway = request.find_service(IPaymentGateway)
     try:
         entity = gateway.capture_payment(report.razorpay_payment_id, order.amount,
@@ -251,9 +268,8 @@ def _capture(request: Request, order: Order, report: PaymentReport) -> PaymentRe
         entity = gateway.fetch_payment(report.razorpay_payment_id)
         if PaymentReport.from_entity(entity).status != "captured":
             raise
-    captured = PaymentReport.from_entity(entity)
-    log.info("captured %s for order %s", captured.razorpay_payment_id, order.id)
-    return captured
+    log.info("captured %s for order %s", report.razorpay_payment_id, order.id)
+    return entity
 
 
 def _record_payment(session: Session, order: Order, report: PaymentReport,

@@ -39,7 +39,13 @@ from ..clock import utcnow
 from ..errors import APIError
 from ..gateway.interfaces import IPaymentGateway
 from ..orders.models import Order
-from ..payments.service import PaymentMismatch, PaymentReport, apply_gateway_payment
+from ..payments.service import (
+    MalformedPaymentEntity,
+    PaymentMismatch,
+    PaymentReport,
+    apply_gateway_payment,
+    capture_if_ours,
+)
 from ..payments.sql import insert_unless_present, write
 from ..payments.transitions import OPEN_ORDER_STATUSES, sources
 from ..refunds.services import resume_pending_refunds
@@ -206,6 +212,7 @@ def _reconcile_one(request: Request, item: _Claimed, now: dt.datetime,
                 _release(request.dbsession, item.order_id, now, f"error: {exc.message}")
             return
     try:
+        entities = _capture_first(request, item.order_id, entities)
         with request.tm:
             result = _apply(request, item.order_id, entities, now, expire_cutoff, report)
             _release(request.dbsession, item.order_id, now, result)
@@ -215,6 +222,30 @@ def _reconcile_one(request: Request, item: _Claimed, now: dt.datetime,
         log.exception("reconcile %s failed", item.order_id)
         with request.tm:
             _release(request.dbsession, item.order_id, now, f"error: {message}")
+
+
+def _capture_first(request: Request, order_id: str, entities: list) -> list:
+    """With manual capture, capture what is ours to capture before the transaction that
+    applies the payments opens: an order with a failed attempt and a later authorized one
+    would otherwise hold the order's row lock, written for the first, across the capture
+    call for the second. At most one payment is captured for an order."""
+    if request.registry.settings["razorpay.capture"] != "manual":
+        return entities
+    with request.tm:
+        order = request.dbsession.get(Order, order_id)
+    captured_one = False
+    result = []
+    for entity in entities:
+        if not captured_one and isinstance(entity, dict) \
+                and entity.get("order_id") == order.razorpay_order_id:
+            try:
+                applied = capture_if_ours(request, order, entity)
+            except MalformedPaymentEntity:
+                applied = entity
+            captured_one = applied is not entity
+            entity = applied
+        result.append(entity)
+    return result
 
 
 def _apply(request: Request, order_id: str, entities: list[dict], now: dt.datetime,

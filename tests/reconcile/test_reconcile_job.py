@@ -180,6 +180,36 @@ class TestManualCapture:
         assert ("capture_payment", entity["id"]) in gateway.calls
 
 
+    def test_the_capture_call_holds_no_lock_on_the_order(self, kit, dbsession, gateway,
+                                                          reconcile, engine):
+        """A failed attempt, then an authorized one: the failed one must not be written
+        (locking the order) before the capture call; another writer can touch the order
+        while the gateway is being asked."""
+        order = aged(kit, dbsession, HOUR)
+        gateway.add(kit.payment_entity(order.razorpay_order_id, status="failed",
+                                       created_at=1_700_000_000))
+        authorized = gateway.add(kit.payment_entity(order.razorpay_order_id,
+                                                    status="authorized",
+                                                    created_at=1_700_000_100))
+        capture, touched = gateway.capture_payment, []
+
+        def capture_while_someone_writes(payment_id, amount, currency):
+            with engine.connect() as conn:
+                if engine.dialect.name == "postgresql":
+                    conn.exec_driver_sql("SET lock_timeout = '500ms'")
+                else:
+                    conn.exec_driver_sql("PRAGMA busy_timeout = 500")
+                conn.execute(sa.text("UPDATE orders SET title = 'touched' WHERE id = :id"),
+                             {"id": order.id})
+                conn.commit()
+            touched.append(payment_id)
+            return capture(payment_id, amount, currency)
+
+        gateway.capture_payment = capture_while_someone_writes
+        assert reconcile().paid == [order.id]
+        assert touched == [authorized["id"]]
+
+
 class TestAdminRoute:
     URL = "/api/payments/admin/reconcile"
 
