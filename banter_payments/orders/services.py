@@ -153,8 +153,15 @@ def get_visible_order(request: Request, order_id: str) -> Order:
     return order
 
 
-def find_by_razorpay_order_id(session: Session, razorpay_order_id: str) -> Order | None:
-    return session.scalar(sa.select(Order).where(Order.razorpay_order_id == razorpay_order_id))
+def peek_order(request: Request, razorpay_order_id: str):
+    """Who an order belongs to (``id``, ``user_id``, ``created_by``), read outside the
+    request's transaction, for a view that must call the gateway before it writes."""
+    _, reader = request.registry["banter_payments.session_factories"]
+    with reader() as session:
+        return session.execute(
+            sa.select(Order.id, Order.user_id, Order.created_by)
+            .where(Order.razorpay_order_id == razorpay_order_id)
+        ).one_or_none()
 
 
 def encode_cursor(order_id: str) -> str:

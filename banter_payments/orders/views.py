@@ -8,6 +8,7 @@ from ..errors import NotFound, SignatureInvalid, api_error_view
 from ..gateway.interfaces import IPaymentGateway
 from ..payments.service import PaymentMismatch, apply_gateway_payment, mark_verified
 from . import services
+from .models import Order
 
 
 @view_config(route_name="payments.orders.create", request_method="POST", renderer="json",
@@ -59,13 +60,16 @@ def verify(request):
     razorpay_payment_id = body["razorpay_payment_id"] or body["razorpayPaymentId"]
     signature = body["razorpay_signature"] or body["razorpaySignature"]
 
-    order = services.find_by_razorpay_order_id(request.dbsession, razorpay_order_id)
-    if order is None or not services.can_see(request.identity, order):
+    # Looked up on a short read of its own: the request's writer transaction (on SQLite,
+    # the database's write lock) begins only after the gateway has answered.
+    found = services.peek_order(request, razorpay_order_id)
+    if found is None or not services.can_see(request.identity, found):
         raise NotFound("No such order.")
     gateway = request.find_service(IPaymentGateway)
     if not gateway.verify_payment_signature(razorpay_order_id, razorpay_payment_id, signature):
         raise SignatureInvalid("The checkout signature does not match this order and payment.")
     payment = gateway.fetch_payment(razorpay_payment_id)
+    order = request.dbsession.get(Order, found.id)
     try:
         order = apply_gateway_payment(request, order, payment, source="verify")
     except PaymentMismatch as exc:
