@@ -7,8 +7,6 @@ is our order id, so every Razorpay order points back at ours.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..catalog.registry import MINIMUM_AMOUNT, CatalogItem, catalog
 from ..clock import isoformat
+from ..cursors import decode_cursor, page
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..gateway.interfaces import IPaymentGateway
 from ..ids import new_id
@@ -164,21 +163,6 @@ def peek_order(request: Request, razorpay_order_id: str):
         ).one_or_none()
 
 
-def encode_cursor(order_id: str) -> str:
-    return base64.urlsafe_b64encode(order_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"}) from None
-    if not value.startswith("ord_") or not value[4:].isalnum() or len(value) > 40:
-        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"})
-    return value
-
-
 def list_orders(session: Session, *, user_id: str, limit: int,
                 cursor: str | None) -> tuple[list[Order], str | None]:
     """Newest first, keyset-paginated by id (ids are time-ordered)."""
@@ -186,11 +170,10 @@ def list_orders(session: Session, *, user_id: str, limit: int,
         sa.or_(Order.user_id == user_id, Order.created_by == user_id)
     )
     if cursor:
-        query = query.where(Order.id < decode_cursor(cursor))
+        query = query.where(Order.id < decode_cursor(cursor, "ord"))
     query = query.options(selectinload(Order.payments))
-    orders = list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
-    next_cursor = encode_cursor(orders[limit - 1].id) if len(orders) > limit else None
-    return orders[:limit], next_cursor
+    return page(list(session.scalars(query.order_by(Order.id.desc()).limit(limit + 1))),
+                limit)
 
 
 def checkout_options(request: Request, order: Order) -> dict[str, Any]:

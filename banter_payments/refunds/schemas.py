@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import colander
 
-from ..schemas import FreeMapping, PageQuery, StrictInt, StrictSchema, StrictString
+from ..schemas import FreeMapping, PageQuery, QueryBool, StrictInt, StrictSchema, StrictString
 
 MAX_NOTES = 10
 MAX_NOTE_KEY = 40
@@ -58,9 +58,6 @@ class AdminRefundsQuery(PageQuery):
     status = colander.SchemaNode(StrictString(), missing=None,
                                  validator=colander.OneOf(["pending", "processed", "failed"]))
     shortfall = colander.SchemaNode(
-        StrictString(), missing="false", validator=colander.OneOf(["true", "false"]),
+        QueryBool(), missing=False,
         description="true: only refunds that could not claw back everything",
     )
-    cursor = colander.SchemaNode(StrictString(), missing=None,
-                                 validator=colander.Regex(r"^rfd_[0-9A-Z]{26}$",
-                                                          "is not a cursor this API issued"))

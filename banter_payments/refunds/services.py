@@ -64,6 +64,7 @@ from sqlalchemy.orm import Session
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import isoformat, utcnow
+from ..cursors import decode_cursor, page
 from ..errors import Conflict, GatewayError, NotFound
 from ..events import RefundFailed, RefundProcessed, emit
 from ..gateway.interfaces import IPaymentGateway
@@ -472,6 +473,6 @@ def admin_refunds(session: Session, *, status: str | None, with_shortfall: bool,
     if with_shortfall:
         query = query.where(Refund.has_shortfall.is_(True))
     if cursor:
-        query = query.where(Refund.id < cursor)
-    rows = list(session.scalars(query.order_by(Refund.id.desc()).limit(limit + 1)))
-    return rows[:limit], (rows[limit - 1].id if len(rows) > limit else None)
+        query = query.where(Refund.id < decode_cursor(cursor, "rfd"))
+    return page(list(session.scalars(query.order_by(Refund.id.desc()).limit(limit + 1))),
+                limit)

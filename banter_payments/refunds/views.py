@@ -33,7 +33,7 @@ def list_refunds(request):
 def admin_list_refunds(request):
     query = request.validated_query
     refunds, next_cursor = services.admin_refunds(
-        request.dbsession, status=query["status"], with_shortfall=query["shortfall"] == "true",
+        request.dbsession, status=query["status"], with_shortfall=query["shortfall"],
         limit=query["limit"], cursor=query["cursor"])
     return {"items": services.refunds_to_json(request.dbsession, refunds),
             "nextCursor": next_cursor}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +11,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ..clock import isoformat
-from ..errors import Conflict, NotFound, ValidationFailed, error_response
+from ..cursors import decode_cursor, page
+from ..errors import Conflict, NotFound, error_response
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .services import Received, ReplayRefused, receive, replay
 
@@ -46,21 +45,6 @@ def received_response(request: Request, received: Received) -> Response:
              permission=NO_PERMISSION_REQUIRED)
 def razorpay_webhook(request: Request) -> Response:
     return received_response(request, receive(request))
-
-
-def encode_cursor(delivery_id: str) -> str:
-    return base64.urlsafe_b64encode(delivery_id.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        value = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode("ascii"))
-        value = value.decode("ascii")
-    except (binascii.Error, UnicodeError, ValueError):
-        value = ""
-    if not value.startswith("whd_") or not value[4:].isalnum() or len(value) > 40:
-        raise ValidationFailed(details={"cursor": "is not a cursor this API issued"})
-    return value
 
 
 def delivery_to_json(delivery: WebhookDelivery, event: WebhookEvent | None, *,
@@ -104,13 +88,12 @@ def list_deliveries(request: Request) -> dict[str, Any]:
     if query["event"]:
         statement = statement.where(WebhookDelivery.event == query["event"])
     if query["cursor"]:
-        statement = statement.where(WebhookDelivery.id < decode_cursor(query["cursor"]))
+        statement = statement.where(WebhookDelivery.id < decode_cursor(query["cursor"], "whd"))
     limit = query["limit"]
-    rows = request.dbsession.execute(
+    rows, next_cursor = page(request.dbsession.execute(
         statement.order_by(WebhookDelivery.id.desc()).limit(limit + 1)
-    ).all()
-    next_cursor = encode_cursor(rows[limit - 1][0].id) if len(rows) > limit else None
-    return {"items": [delivery_to_json(d, e) for d, e in rows[:limit]],
+    ).all(), limit, key=lambda row: row[0].id)
+    return {"items": [delivery_to_json(d, e) for d, e in rows],
             "nextCursor": next_cursor}
 
 
