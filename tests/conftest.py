@@ -221,3 +221,21 @@ def kit():
 def gateway(kit):
     """An in-memory ``IPaymentGateway`` with exact, scriptable answers."""
     return kit.FakeGateway()
+
+
+@pytest.fixture
+def touch_order(engine):
+    """``touch_order(order_id)``: write the order's row from another connection, giving up
+    after half a second; raises if someone holds a lock on it (or SQLite's write lock)."""
+
+    def touch(order_id: str) -> None:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET lock_timeout = '500ms'")
+            else:
+                conn.exec_driver_sql("PRAGMA busy_timeout = 500")
+            conn.execute(sa.text("UPDATE orders SET title = 'touched' WHERE id = :id"),
+                         {"id": order_id})
+            conn.commit()
+
+    return touch

@@ -1,7 +1,6 @@
 """Verify asks the gateway before it writes: nothing is locked while Razorpay answers."""
 
 import pytest
-import sqlalchemy as sa
 import webtest
 
 PREFIX = "/api/payments"
@@ -18,20 +17,13 @@ def testapp(app):
 
 
 def test_verify_holds_no_lock_while_the_gateway_answers(testapp, auth, kit, gateway,
-                                                        dbsession, engine):
+                                                        dbsession, touch_order):
     order = kit.make_order(dbsession)
     payment = gateway.add(kit.payment_entity(order.razorpay_order_id))
     fetch, touched = gateway.fetch_payment, []
 
     def fetch_while_someone_writes(payment_id):
-        with engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET lock_timeout = '500ms'")
-            else:
-                conn.exec_driver_sql("PRAGMA busy_timeout = 500")
-            conn.execute(sa.text("UPDATE orders SET title = 'touched' WHERE id = :id"),
-                         {"id": order.id})
-            conn.commit()
+        touch_order(order.id)
         touched.append(payment_id)
         return fetch(payment_id)
 

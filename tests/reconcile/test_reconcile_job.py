@@ -181,7 +181,7 @@ class TestManualCapture:
 
 
     def test_the_capture_call_holds_no_lock_on_the_order(self, kit, dbsession, gateway,
-                                                          reconcile, engine):
+                                                          reconcile, touch_order):
         """A failed attempt, then an authorized one: the failed one must not be written
         (locking the order) before the capture call; another writer can touch the order
         while the gateway is being asked."""
@@ -194,14 +194,7 @@ class TestManualCapture:
         capture, touched = gateway.capture_payment, []
 
         def capture_while_someone_writes(payment_id, amount, currency):
-            with engine.connect() as conn:
-                if engine.dialect.name == "postgresql":
-                    conn.exec_driver_sql("SET lock_timeout = '500ms'")
-                else:
-                    conn.exec_driver_sql("PRAGMA busy_timeout = 500")
-                conn.execute(sa.text("UPDATE orders SET title = 'touched' WHERE id = :id"),
-                             {"id": order.id})
-                conn.commit()
+            touch_order(order.id)
             touched.append(payment_id)
             return capture(payment_id, amount, currency)
 
