@@ -170,10 +170,18 @@ def auth(registry):
 
 
 @pytest.fixture
-def dbsession(registry):
-    """A plain session on the app's database, for arranging and asserting."""
-    writer, _ = registry["banter_payments.session_factories"]
-    session = writer()
+def session_factory(engine):
+    """Sessions on the test database, outside any app (the app's writer kind)."""
+    from banter_payments.db import session_factories
+
+    writer, _reader = session_factories(engine)
+    return writer
+
+
+@pytest.fixture
+def dbsession(session_factory):
+    """A plain session for arranging and asserting; commit it yourself."""
+    session = session_factory()
     yield session
     session.rollback()
     session.close()

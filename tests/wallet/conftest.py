@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from banter_payments.db import session_factories
 from banter_payments.ledger.services import LedgerService
 
 
@@ -15,12 +14,9 @@ def settings(settings):
 
 
 @pytest.fixture
-def session(engine):
-    writer, _reader = session_factories(engine)
-    session = writer()
-    yield session
-    session.rollback()
-    session.close()
+def session(dbsession):
+    """This directory's name for the root conftest's ``dbsession``."""
+    return dbsession
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from banter_payments.db import session_factories
 from banter_payments.ledger.services import LedgerService
 from banter_payments.orders.models import Order
 
@@ -18,11 +17,9 @@ def settings(settings):
 
 
 @pytest.fixture
-def session(engine):
-    session = session_factories(engine)[0]()
-    yield session
-    session.rollback()
-    session.close()
+def session(dbsession):
+    """This directory's name for the root conftest's ``dbsession``."""
+    return dbsession
 
 
 def paid_order(user_id, sku, amount, refunded=0, status="paid", currency="INR"):

@@ -7,7 +7,6 @@ import pytest
 import webtest
 from pyramid.config import Configurator
 
-from banter_payments.db import session_factories
 from banter_payments.ledger.services import LedgerService
 
 
@@ -19,11 +18,9 @@ def settings(settings):
 
 
 @pytest.fixture
-def session(engine):
-    session = session_factories(engine)[0]()
-    yield session
-    session.rollback()
-    session.close()
+def session(dbsession):
+    """This directory's name for the root conftest's ``dbsession``."""
+    return dbsession
 
 
 @pytest.fixture
