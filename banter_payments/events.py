@@ -55,12 +55,6 @@ class GiftSent(PaymentsEvent):
 
 
 @dataclass(frozen=True)
-class SubscriptionChanged(PaymentsEvent):
-    subscription: Any
-    change: str  # charged | halted | cancelled | ...
-
-
-@dataclass(frozen=True)
 class Committed:
     """Delivered after the transaction in which ``event`` happened has committed."""
 

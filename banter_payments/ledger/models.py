@@ -38,7 +38,6 @@ SYSTEM = "system"
 ISSUANCE = "issuance"
 SINK = "sink"
 CLAWBACK = "clawback"
-SYSTEM_ACCOUNTS = (ISSUANCE, SINK, CLAWBACK)
 
 
 class Account(Base):
@@ -63,10 +62,6 @@ class Account(Base):
     total_in: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     total_out: Mapped[int] = mapped_column(Money, default=0, server_default="0")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-
-    @property
-    def is_system(self) -> bool:
-        return self.owner_kind == SYSTEM
 
 
 class Posting(Base):

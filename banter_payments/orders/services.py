@@ -19,11 +19,9 @@ from ..cursors import decode_cursor, page
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..gateway.interfaces import IPaymentGateway
 from ..ids import new_id
+from ..payments.transitions import OPEN_ORDER_STATUSES
 from ..security import Identity
 from .models import Order
-
-# Orders in these states may still be paid, so a new one for the same object is refused.
-OPEN_STATUSES = ("created", "attempted", "verified")
 
 
 def _gateway(request: Request) -> IPaymentGateway:
@@ -96,7 +94,8 @@ def create_service_order(request: Request, identity: Identity, body: dict) -> Or
         sa.select(Order.id).where(
             Order.source_app == body["sourceApp"],
             Order.external_ref == body["externalRef"],
-            Order.status.in_(OPEN_STATUSES + ("paid",)),
+            # Open orders may still be paid; a new one for the same object is refused.
+            Order.status.in_(OPEN_ORDER_STATUSES + ("paid",)),
         ).limit(1)
     )
     if open_order is not None:

@@ -42,7 +42,6 @@ TABLES: MappingProxyType[str, MappingProxyType[str, frozenset[str]]] = MappingPr
     "payment": PAYMENT_TRANSITIONS,
 })
 
-ORDER_STATUSES = frozenset(ORDER_TRANSITIONS)
 PAYMENT_STATUSES = frozenset(PAYMENT_TRANSITIONS)
 # An order in one of these states may still be paid; reconciliation looks at them.
 OPEN_ORDER_STATUSES = ("created", "attempted", "verified")
@@ -56,16 +55,16 @@ def _table(kind: str) -> MappingProxyType[str, frozenset[str]]:
 
 
 def can_move(kind: str, from_status: str, to_status: str) -> bool:
-    """True when ``kind`` ("order" or "payment") may go from one status to the other.
-
-    Staying put is not a move: ``can_move("order", "paid", "paid")`` is False, which is
-    what makes "the one UPDATE that moved the order to paid" a well-defined winner.
-    """
+    """True when ``kind`` ("order" or "payment") may go from one status to the other."""
     return to_status in _table(kind).get(from_status, frozenset())
 
 
 def sources(kind: str, to_status: str) -> tuple[str, ...]:
-    """Every status from which ``to_status`` may be reached, sorted (for ``IN (...)``)."""
+    """Every status from which ``to_status`` may be reached, sorted (for ``IN (...)``).
+
+    Staying put is not a move: "paid" is not among the sources of "paid", which is what
+    makes "the one UPDATE that moved the order to paid" a well-defined winner.
+    """
     table = _table(kind)
     if to_status not in table:
         raise ValueError(f"unknown {kind} status {to_status!r}")

@@ -82,10 +82,6 @@ class Received:
     error_code: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def http_status(self) -> int:
-        return {"rejected": 400, "failed": 503}.get(self.outcome, 200)
-
 
 @dataclass
 class DeliveryInfo:
