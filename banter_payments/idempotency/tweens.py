@@ -97,15 +97,10 @@ def _replay(stored: StoredResponse) -> Response:
     return response
 
 
-def _error(request: Request, status: int, code: str, message: str,
-           headers: dict[str, str] | None = None) -> Response:
-    return error_response(request, status, code, message, headers=headers)
-
-
 def in_use_response(request: Request) -> Response:
-    return _error(request, 409, "idempotency_key_in_use",
-                  "A request with this Idempotency-Key is still being processed.",
-                  headers={"Retry-After": "1"})
+    return error_response(request, 409, "idempotency_key_in_use",
+                          "A request with this Idempotency-Key is still being processed.",
+                          headers={"Retry-After": "1"})
 
 
 def claim_tween_factory(handler, registry):
@@ -163,14 +158,14 @@ def claim_tween_factory(handler, registry):
         except SQLAlchemyError:
             log.warning("could not claim an idempotency key", exc_info=True)
             error = ServiceUnavailable("The database is unavailable; try again.")
-            return _error(request, error.status, error.code, error.message)
+            return error_response(request, error.status, error.code, error.message)
         if outcome.kind == "replay":
             return _replay(outcome.response)
         if outcome.kind == "in_use":
             return in_use_response(request)
         if outcome.kind == "reused":
-            return _error(request, 422, "idempotency_key_reused",
-                          "This Idempotency-Key was used with a different request.")
+            return error_response(request, 422, "idempotency_key_reused",
+                                  "This Idempotency-Key was used with a different request.")
 
         environ[ACTIVE] = claim
         try:

@@ -25,10 +25,11 @@ from pyramid.request import Request
 from ..clock import utcnow
 from ..ids import new_id
 from ..orders.models import Payment
+from ..payments.service import RAZORPAY_ID
 from ..payments.sql import insert_unless_present
 from ..webhooks.registry import IgnoreEvent, RejectEvent
 from .models import REFUND_STATUSES, Refund
-from .services import RAZORPAY_ID, apply_refund_entity, captured_payment
+from .services import apply_refund_entity, captured_payment
 
 REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
 

@@ -54,7 +54,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 import secrets
 from typing import Any
 
@@ -71,6 +70,7 @@ from ..gateway.interfaces import IPaymentGateway
 from ..ledger.interfaces import ILedgerService
 from ..ledger.services import LedgerService
 from ..orders.models import Order, Payment
+from ..payments.service import RAZORPAY_ID
 from ..payments.sql import write
 from .clawback import clawback_for
 from .models import Refund
@@ -79,7 +79,6 @@ log = logging.getLogger(__name__)
 
 GATEWAY_KEY = "banter_payments.refunds.gateway_key"
 COUNTED_STATUSES = ("pending", "processed")
-RAZORPAY_ID = re.compile(r"[A-Za-z0-9_]{1,64}\Z")
 
 _refunds = Refund.__table__
 _orders = Order.__table__
