@@ -8,6 +8,11 @@ push and outbound HTTP, which must never announce something that was rolled back
 Subscribe to the after-commit delivery with the ``for_event`` predicate::
 
     config.add_subscriber(send_receipt, Committed, for_event=OrderPaid)
+
+Plugins announce their own facts the same way: a frozen dataclass subclassing
+``PaymentsEvent`` in the plugin's ``events.py`` (``banter_gifting.events.GiftSent``),
+passed to ``emit``. Nothing is registered: Pyramid dispatches on the class, so the core
+needs no list of the plugins' events.
 """
 
 from __future__ import annotations
@@ -47,11 +52,6 @@ class RefundProcessed(PaymentsEvent):
 @dataclass(frozen=True)
 class RefundFailed(PaymentsEvent):
     refund: Any
-
-
-@dataclass(frozen=True)
-class GiftSent(PaymentsEvent):
-    gift: Any
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ the setting.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,142 +29,269 @@ KNOWN_DEVELOPMENT_SECRETS = frozenset(
 )
 
 
-def _str(value: Any) -> str:
+# Parsers: each takes the raw value (an ini string, an environment variable, or a
+# Python value a host app passed) and returns the typed value, or raises ValueError
+# saying what is wrong. Plugins use the same ones for their own settings.
+
+
+def text(value: Any) -> str:
     return str(value).strip()
 
 
-def _list(value: Any) -> list[str]:
+def text_list(value: Any) -> list[str]:
+    """Words separated by commas, spaces or new lines."""
     if isinstance(value, list | tuple):
         return [str(v).strip() for v in value if str(v).strip()]
     return aslist(str(value).replace(",", " "))
 
 
-def _bool(value: Any) -> bool:
+def boolean(value: Any) -> bool:
     return asbool(value)
 
 
-def _choice(*choices: str) -> Callable[[Any], str]:
+def choice(*choices: str) -> Callable[[Any], str]:
+    """One of ``choices``, matched without regard to case, returned as spelled there."""
+    canonical = {c.lower(): c for c in choices}
+
     def parse(value: Any) -> str:
-        value = _str(value).lower()
-        if value not in choices:
-            raise ValueError(f"must be one of {', '.join(choices)}; got {value!r}")
-        return value
+        found = canonical.get(text(value).lower())
+        if found is None:
+            raise ValueError(f"must be one of {', '.join(choices)}; got {text(value)!r}")
+        return found
 
     return parse
 
 
-def _number(kind: type, minimum: float | None = None) -> Callable[[Any], Any]:
+def _bounded(kind: type, what: str, minimum: float | None,
+             maximum: float | None) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
-        number = kind(value)
+        if isinstance(value, bool):
+            raise ValueError(f"must be {what}; got {value!r}")
+        try:
+            number = kind(text(value) if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            raise ValueError(f"must be {what}; got {value!r}") from None
         if minimum is not None and number < minimum:
-            raise ValueError(f"must be at least {minimum}")
+            raise ValueError(f"must be at least {minimum}; got {value!r}")
+        if maximum is not None and number > maximum:
+            raise ValueError(f"must be at most {maximum}; got {value!r}")
         return number
+
+    return parse
+
+
+def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[Any], int]:
+    return _bounded(int, "a whole number", minimum, maximum)
+
+
+def number(minimum: float | None = None, maximum: float | None = None,
+           ) -> Callable[[Any], float]:
+    return _bounded(float, "a number", minimum, maximum)
+
+
+def records(*fields: tuple[str, Callable[[Any], Any]],
+            flags: tuple[str, ...] = ()) -> Callable[[Any], list[dict[str, Any]]]:
+    """One record a line, fields separated by ``|``, then optional flag words::
+
+        id | Name | coins | price | bonus [| popular] [| best_value]
+
+    gives ``[{"id": ..., "name": ..., "coins": 500, ..., "popular": True}]``: each field
+    parsed by its parser, each flag ``True`` when present and ``False`` when not.
+    """
+    names = [name for name, _parse in fields]
+    shape = " | ".join(names) + "".join(f" [| {flag}]" for flag in flags)
+
+    def parse(value: Any) -> list[dict[str, Any]]:
+        parsed = []
+        for number_, line in enumerate(str(value).strip().splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split("|")]
+            if len(parts) < len(fields):
+                raise ValueError(f"line {number_}: expected '{shape}', got {line.strip()!r}")
+            unknown = set(parts[len(fields):]) - set(flags)
+            if unknown:
+                known = ", ".join(flags) or "none"
+                raise ValueError(f"line {number_}: unknown flag(s) "
+                                 f"{', '.join(sorted(unknown))} (known: {known})")
+            record: dict[str, Any] = {}
+            for (name, parse_field), part in zip(fields, parts, strict=False):
+                try:
+                    record[name] = parse_field(part)
+                except ValueError as exc:
+                    raise ValueError(f"line {number_}, {name}: {exc}") from None
+            record.update({flag: flag in parts[len(fields):] for flag in flags})
+            parsed.append(record)
+        return parsed
 
     return parse
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its default (already typed), its parser, and where else it may come
+    from. ``env`` names an environment variable that wins over the ini (for secrets and
+    URLs that differ per deployment); ``secret`` values are refused in production when
+    they are one of the development secrets of this repository; ``doc`` says what the
+    setting means, for whoever reads the table."""
+
     default: Any
-    parse: Callable[[Any], Any] = _str
+    parse: Callable[[Any], Any] = text
     env: str | None = None
     secret: bool = False
+    doc: str = ""
 
 
 SETTINGS: dict[str, Setting] = {
     # Deployment
-    "banter_payments.environment": Setting("development", _choice("development", "production")),
+    "banter_payments.environment": Setting("development", choice("development", "production")),
     "banter_payments.route_prefix": Setting("/api/payments"),
-    "banter_payments.plugins": Setting([], _list),
-    "banter_payments.currency": Setting("INR", lambda v: _str(v).upper()),
+    "banter_payments.plugins": Setting([], text_list),
+    "banter_payments.currency": Setting("INR", lambda v: text(v).upper()),
     # Currencies a service order may ask for (Razorpay must have them enabled too).
-    "banter_payments.currencies": Setting(["INR"], lambda v: [c.upper() for c in _list(v)]),
+    "banter_payments.currencies": Setting(["INR"], lambda v: [c.upper() for c in text_list(v)]),
     "banter_payments.checkout_name": Setting("Banter"),
-    "banter_payments.max_body_bytes": Setting(64 * 1024, _number(int, 1024)),
+    "banter_payments.max_body_bytes": Setting(64 * 1024, integer(1024)),
     # Database
     "sqlalchemy.url": Setting("sqlite:///banter.sqlite", env="DATABASE_URL"),
-    "sqlalchemy.sqlite_busy_timeout_ms": Setting(10_000, _number(int, 0)),
-    "retry.attempts": Setting(3, _number(int, 1)),
+    "sqlalchemy.sqlite_busy_timeout_ms": Setting(10_000, integer(0)),
+    "retry.attempts": Setting(3, integer(1)),
     # Auth
     "jwt.secret": Setting(None, env="JWT_SECRET", secret=True),
-    "jwt.algorithm": Setting("HS256", _choice("HS256", "HS384", "HS512")),
-    "jwt.leeway_seconds": Setting(30, _number(int, 0)),
+    "jwt.algorithm": Setting("HS256", choice("HS256", "HS384", "HS512")),
+    "jwt.leeway_seconds": Setting(30, integer(0)),
     # Gateway
-    "razorpay.mode": Setting("sandbox", _choice("sandbox", "test", "live")),
+    "razorpay.mode": Setting("sandbox", choice("sandbox", "test", "live")),
     "razorpay.key_id": Setting(None, env="RAZORPAY_KEY_ID"),
     "razorpay.key_secret": Setting(None, env="RAZORPAY_KEY_SECRET", secret=True),
-    "razorpay.webhook_secrets": Setting([], _list, env="RAZORPAY_WEBHOOK_SECRET", secret=True),
-    "razorpay.timeout": Setting(10.0, _number(float, 0.1)),
+    "razorpay.webhook_secrets": Setting([], text_list, env="RAZORPAY_WEBHOOK_SECRET", secret=True),
+    "razorpay.timeout": Setting(10.0, number(0.1)),
     # Where the SDK sends its calls. Empty: Razorpay itself in test/live mode, and the
     # built-in emulator called in-process in sandbox mode. Set it to a standalone
     # sandbox's URL (``banter-sandbox``) to use real HTTP.
     "razorpay.base_url": Setting(None, env="RAZORPAY_BASE_URL"),
-    "razorpay.capture": Setting("auto", _choice("auto", "manual")),
+    "razorpay.capture": Setting("auto", choice("auto", "manual")),
     # Sandbox (only read when razorpay.mode = sandbox)
     "sandbox.database_url": Setting(None),
     "sandbox.webhook_url": Setting(None),
-    "sandbox.worker": Setting(True, _bool),
-    "sandbox.webhook_delay": Setting(0.0, _number(float, 0)),
-    "sandbox.webhook_duplicates": Setting(1, _number(int, 1)),
-    "sandbox.webhook_shuffle": Setting(False, _bool),
-    "sandbox.webhook_drop_rate": Setting(0.0, _number(float, 0)),
-    "sandbox.webhook_timeout": Setting(5.0, _number(float, 0.1)),
+    "sandbox.worker": Setting(True, boolean),
+    "sandbox.webhook_delay": Setting(0.0, number(0)),
+    "sandbox.webhook_duplicates": Setting(1, integer(1)),
+    "sandbox.webhook_shuffle": Setting(False, boolean),
+    "sandbox.webhook_drop_rate": Setting(0.0, number(0)),
+    "sandbox.webhook_timeout": Setting(5.0, number(0.1)),
     # Derived from the route prefix when the app mounts the sandbox.
     "sandbox.webhook_path": Setting(None),
-    "sandbox.webhook_retry_base": Setting(1.0, _number(float, 0)),
-    "sandbox.webhook_max_attempts": Setting(6, _number(int, 1)),
-    "sandbox.webhook_shuffle_window": Setting(1.0, _number(float, 0)),
-    "sandbox.refund_status": Setting("processed", _choice("processed", "pending")),
-    "sandbox.refund_delay": Setting(1.0, _number(float, 0)),
-    "sandbox.random_seed": Setting(None, _number(int, 0)),
+    "sandbox.webhook_retry_base": Setting(1.0, number(0)),
+    "sandbox.webhook_max_attempts": Setting(6, integer(1)),
+    "sandbox.webhook_shuffle_window": Setting(1.0, number(0)),
+    "sandbox.refund_status": Setting("processed", choice("processed", "pending")),
+    "sandbox.refund_delay": Setting(1.0, number(0)),
+    "sandbox.random_seed": Setting(None, integer(0)),
     # Orders and reconciliation
-    "orders.reconcile_after_seconds": Setting(15 * 60, _number(int, 0)),
-    "orders.expire_after_seconds": Setting(24 * 60 * 60, _number(int, 60)),
+    "orders.reconcile_after_seconds": Setting(15 * 60, integer(0)),
+    "orders.expire_after_seconds": Setting(24 * 60 * 60, integer(60)),
     # Request hardening (banter_payments.http)
-    "banter_payments.https": Setting(False, _bool),
-    "cors.allowed_origins": Setting([], _list),
-    "cors.max_age_seconds": Setting(600, _number(int, 0)),
+    "banter_payments.https": Setting(False, boolean),
+    "cors.allowed_origins": Setting([], text_list),
+    "cors.max_age_seconds": Setting(600, integer(0)),
     # Idempotency keys (banter_payments.idempotency): kept at least 24 hours
-    "idempotency.ttl_seconds": Setting(24 * 60 * 60, _number(int, 24 * 60 * 60)),
-    "idempotency.lease_seconds": Setting(120, _number(int, 5)),
+    "idempotency.ttl_seconds": Setting(24 * 60 * 60, integer(24 * 60 * 60)),
+    "idempotency.lease_seconds": Setting(120, integer(5)),
     # Rate limits (banter_payments.ratelimit); rules are "route: limit[; limit]" by comma
-    "ratelimit.enabled": Setting(True, _bool),
+    "ratelimit.enabled": Setting(True, boolean),
     "ratelimit.storage_url": Setting("memory://", env="RATELIMIT_STORAGE_URL"),
-    "ratelimit.strategy": Setting("moving-window", _choice("fixed-window", "moving-window", "sliding-window-counter")),  # noqa: E501
+    "ratelimit.strategy": Setting("moving-window", choice("fixed-window", "moving-window", "sliding-window-counter")),  # noqa: E501
     "ratelimit.rules": Setting("payments.orders.create: 15/hour, payments.verify: 10/15minutes"),  # noqa: E501
-    "ratelimit.exempt_roles": Setting(["service"], _list),
+    "ratelimit.exempt_roles": Setting(["service"], text_list),
     # Refunds (banter_payments.refunds)
-    "refunds.require_full_clawback": Setting(False, _bool),
+    "refunds.require_full_clawback": Setting(False, boolean),
 }
 
 
-def _environ_value(name: str, setting: Setting, environ: Mapping[str, str]) -> Any:
-    if setting.env and environ.get(setting.env):
-        return environ[setting.env]
-    return None
+DECLARED_KEY = "banter_payments.declared_settings"
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def parse_declared(raw: Mapping[str, Any], table: Mapping[str, Setting],
+                   environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of ``table``, typed: each from its environment variable if set, else
+    from ``raw``, else its default; a value that does not parse is a
+    ``ConfigurationError`` naming the setting."""
+    parsed = {}
+    for name, setting in table.items():
+        value = environ.get(setting.env) if setting.env else None
+        if _blank(value):
+            value = raw.get(name)
+        if _blank(value):
+            parsed[name] = setting.default
+            continue
+        try:
+            parsed[name] = setting.parse(value)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"setting {name}: {exc}") from None
+    return parsed
 
 
 def parse_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> dict:
-    """Return ``raw`` with every known setting parsed, defaulted and validated."""
+    """Return ``raw`` with every core setting parsed, defaulted and validated."""
     environ = os.environ if environ is None else environ
-    settings = dict(raw)
-    for name, setting in SETTINGS.items():
-        value = _environ_value(name, setting, environ)
-        if value is None:
-            value = raw.get(name)
-        if value is None or value == "":
-            settings[name] = setting.default
-            continue
-        try:
-            settings[name] = setting.parse(value)
-        except (TypeError, ValueError) as exc:
-            raise ConfigurationError(f"setting {name}: {exc}") from None
+    settings = {**raw, **parse_declared(raw, SETTINGS, environ)}
     _fill_sandbox_credentials(settings)
     _check_required(settings)
     _check_production(settings)
     settings.setdefault("tm.manager_hook", "pyramid_tm.explicit_manager")
     settings.setdefault("tm.annotate_user", "false")
     return settings
+
+
+def declare_settings(config, table: Mapping[str, Setting]) -> None:
+    """``config.declare_settings({"gifting.max_coins": Setting(10000, integer(1))})``.
+
+    The one way a plugin (or a host app) adds settings: the same ``Setting`` rows as the
+    core's table, read by the same rules (environment, then ini, then default; parsed;
+    a ``ConfigurationError`` naming the setting). The typed values are in
+    ``config.registry.settings`` as soon as this returns, so the plugin's ``includeme``
+    reads them on the next line. A name the core or another plugin already declared is
+    refused: two owners of one setting would each parse it their own way.
+
+    (Pyramid's own ``config.add_settings`` merges raw values with no parsing; this
+    directive is what plugins call instead.)
+    """
+    registry = config.registry
+    declared = registry.setdefault(DECLARED_KEY, dict(SETTINGS))
+    for name, setting in table.items():
+        if not isinstance(name, str) or not name or any(ch.isspace() for ch in name):
+            raise ConfigurationError(f"setting name {name!r} must be a non-empty string "
+                                     f"without spaces")
+        if not isinstance(setting, Setting):
+            raise ConfigurationError(f"setting {name} must be declared with a "
+                                     f"banter_payments.settings.Setting, got {setting!r}")
+        if name in declared:
+            raise ConfigurationError(f"setting {name} is declared twice (by the core or "
+                                     f"another plugin); choose a name of your own")
+    settings = registry.settings
+    parsed = parse_declared(settings, table, os.environ)
+    if settings.get("banter_payments.environment") == "production":
+        _refuse_development_secrets(parsed, table)
+    declared.update(table)
+    settings.update(parsed)
+
+
+@contextmanager
+def from_setting(name: str) -> Iterator[None]:
+    """Directives called with values read from setting ``name``: their errors name it.
+
+    ``add_coin_package`` refusing a pack says what is wrong with the pack; inside
+    ``with from_setting("banter_coins.packages"):`` it also says where the pack came from.
+    """
+    try:
+        yield
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"setting {name}: {exc}") from None
 
 
 def _fill_sandbox_credentials(settings: dict) -> None:
@@ -206,15 +334,7 @@ def _check_production(settings: dict) -> None:
             "setting razorpay.mode = sandbox is not allowed when "
             "banter_payments.environment = production (use test or live)"
         )
-    for name, setting in SETTINGS.items():
-        if not setting.secret:
-            continue
-        values = settings[name] if isinstance(settings[name], list) else [settings[name]]
-        if any(value in KNOWN_DEVELOPMENT_SECRETS for value in values):
-            raise ConfigurationError(
-                f"setting {name} holds a development secret; production needs its own "
-                f"(set ${setting.env})"
-            )
+    _refuse_development_secrets(settings, SETTINGS)
     if settings["sqlalchemy.url"].startswith("sqlite") and not settings.get(
         "banter_payments.allow_sqlite_in_production"
     ):
@@ -224,5 +344,21 @@ def _check_production(settings: dict) -> None:
         )
 
 
+def _refuse_development_secrets(settings: Mapping[str, Any],
+                                table: Mapping[str, Setting]) -> None:
+    for name, setting in table.items():
+        if not setting.secret:
+            continue
+        values = settings[name] if isinstance(settings[name], list) else [settings[name]]
+        if any(value in KNOWN_DEVELOPMENT_SECRETS for value in values):
+            where = f"set ${setting.env}" if setting.env else "set it in the ini file"
+            raise ConfigurationError(
+                f"setting {name} holds a development secret; production needs its own "
+                f"({where})"
+            )
+
+
 def includeme(config) -> None:
     config.registry.settings.update(parse_settings(config.registry.settings))
+    config.registry[DECLARED_KEY] = dict(SETTINGS)
+    config.add_directive("declare_settings", declare_settings)

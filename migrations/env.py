@@ -4,6 +4,10 @@
 mode with a separate sandbox database (the SQLite default), that one too. The URL comes
 from the ini's ``sqlalchemy.url`` unless ``$DATABASE_URL`` overrides it, the same rule the
 app follows. ``-x url=...`` migrates one given database only (the tests use it).
+
+The target metadata is every table of the core and of every installed plugin (each
+declares its model modules as a ``banter_payments.models`` entry point), whichever
+plugins the ini enables: the history is one, and a plugin switched off keeps its tables.
 """
 
 from __future__ import annotations

@@ -81,3 +81,19 @@ def test_unsafe_or_missing_production_settings_stop_start_up(change, message):
 def test_test_mode_needs_real_credentials():
     with pytest.raises(ConfigurationError, match="razorpay.key_id is required"):
         parse_settings({"razorpay.mode": "test", "jwt.secret": "j" * 32}, environ={})
+
+
+def test_a_choice_is_matched_without_case_and_kept_as_spelled():
+    # jwt.algorithm's choices are upper case: "HS384" in an ini was refused as "hs384".
+    assert parse_settings({"jwt.algorithm": "HS384"}, environ={})["jwt.algorithm"] == "HS384"
+    assert parse_settings({"jwt.algorithm": "hs512"}, environ={})["jwt.algorithm"] == "HS512"
+    assert parse_settings({"razorpay.capture": "Manual"}, environ={})["razorpay.capture"] \
+        == "manual"
+
+
+def test_parsing_parsed_settings_changes_nothing():
+    """Including ``banter_payments.settings`` on a registry whose settings are already
+    typed (a host app that parsed them itself) must give the same values."""
+    once = parse_settings({"banter_payments.plugins": "a b", "razorpay.timeout": "2"},
+                          environ={})
+    assert parse_settings(once, environ={}) == once

@@ -13,6 +13,15 @@ from typing import Any
 
 from pyramid.exceptions import ConfigurationError
 
+from ..arguments import (
+    check_arguments,
+    currency_code,
+    mapping_of,
+    sequence_of,
+    text,
+    whole_number,
+)
+
 ASSETS_KEY = "banter_payments.assets"
 CATALOG_KEY = "banter_payments.catalog"
 MINIMUM_AMOUNT = {"INR": 100}
@@ -61,9 +70,26 @@ def catalog(registry) -> dict[str, CatalogItem]:
     return registry.get(CATALOG_KEY, {})
 
 
+def asset_name(value: Any) -> None:
+    """An asset's name: a lowercase identifier (``coins``), a ledger account key."""
+    if not isinstance(value, str) or not value.isidentifier() or not value.islower() \
+            or len(value) > 32:
+        raise ValueError(f"must be a lowercase identifier of at most 32 characters, got "
+                         f"{value!r}")
+
+
+def sku_text(value: Any) -> None:
+    if not isinstance(value, str) or not value or len(value) > 100 \
+            or any(ch.isspace() for ch in value):
+        raise ValueError(f"must be 1-100 characters, no spaces, got {value!r}")
+
+
 def add_asset(config, name: str, title: str | None = None, description: str = "") -> None:
-    if not name or not name.isidentifier() or not name.islower():
-        raise ConfigurationError(f"asset name {name!r} must be a lowercase identifier")
+    check_arguments(f"asset {name!r}", {
+        "name": (name, asset_name),
+        "title": (title or "untitled", text(100)),
+        "description": (description, text(500, required=False)),
+    })
     asset = Asset(name=name, title=title or name.capitalize(), description=description)
 
     def register():
@@ -75,27 +101,35 @@ def add_asset(config, name: str, title: str | None = None, description: str = ""
                   introspectables=())
 
 
+def _any(value: Any) -> None:
+    """Anything goes (display fields are the plugin's own)."""
+
+
 def add_catalog_item(config, sku: str, *, kind: str, name: str, amount: int,
                      currency: str | None = None, grants: dict[str, int] | None = None,
                      entitlements: tuple[str, ...] | list[str] = (), description: str = "",
                      display: dict[str, Any] | None = None, sort_key: tuple = ()) -> None:
+    check_arguments(f"catalog item {sku!r}", {
+        "sku": (sku, sku_text),
+        "kind": (kind, text(50)),
+        "name": (name, text(200)),
+        "amount": (amount, whole_number(minimum=1)),
+        "currency": (currency, currency_code),
+        "grants": (grants or {}, mapping_of(asset_name, whole_number(minimum=1))),
+        "entitlements": (entitlements, sequence_of(text(100))),
+        "description": (description, text(500, required=False)),
+        "display": (display or {}, mapping_of(text(50), _any)),
+        "sort_key": (sort_key, sequence_of(_any)),
+    })
     currency = (currency or config.registry.settings["banter_payments.currency"]).upper()
     grants = dict(grants or {})
-    if not sku or len(sku) > 100 or any(ch.isspace() for ch in sku):
-        raise ConfigurationError(f"catalog sku {sku!r} must be 1-100 characters, no spaces")
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise ConfigurationError(f"catalog item {sku}: amount must be an integer of minor "
-                                 f"units, got {amount!r}")
     minimum = MINIMUM_AMOUNT.get(currency, 1)
     if amount < minimum:
-        raise ConfigurationError(f"catalog item {sku}: amount must be at least {minimum} "
-                                 f"{currency} minor units")
-    for asset_name, quantity in grants.items():
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-            raise ConfigurationError(f"catalog item {sku}: grant of {asset_name} must be a "
-                                     f"positive integer, got {quantity!r}")
+        raise ConfigurationError(f"catalog item {sku!r}: amount must be at least {minimum} "
+                                 f"{currency} minor units, got {amount!r}")
     if not grants and not entitlements:
-        raise ConfigurationError(f"catalog item {sku} grants nothing")
+        raise ConfigurationError(f"catalog item {sku!r} grants nothing: give it grants "
+                                 f"or entitlements")
     item = CatalogItem(sku=sku, kind=kind, name=name, amount=amount, currency=currency,
                        grants=grants, entitlements=tuple(entitlements),
                        description=description, display=dict(display or {}),
@@ -103,11 +137,11 @@ def add_catalog_item(config, sku: str, *, kind: str, name: str, amount: int,
 
     def register():
         known = assets(config.registry)
-        for asset_name in grants:
-            if asset_name not in known:
+        for granted in grants:
+            if granted not in known:
                 raise ConfigurationError(
-                    f"catalog item {sku} grants unknown asset {asset_name!r}; "
-                    f"register it with config.add_asset({asset_name!r})"
+                    f"catalog item {sku} grants unknown asset {granted!r}; "
+                    f"register it with config.add_asset({granted!r})"
                 )
         config.registry.setdefault(CATALOG_KEY, {})[sku] = item
 

@@ -3,35 +3,28 @@
 Directive: ``config.add_credit_plan(id, name, credits, price, popular=False)`` (price in
 minor units; catalog sku ``credits.<id>``).
 
-Settings:
-
-- ``banter_credits.plans``: replaces the default plans (one per line,
-  ``id | Name | credits | price [| popular]``, price in minor units);
-- ``banter_credits.extra_plans``: adds plans to the defaults (or to the replacement),
-  same format.
+Settings: see ``settings.py``.
 
 Route: ``GET /credits/summary``, the caller's credit balance, lifetime credits, credits
 spent, and money spent on credit plans.
 """
 
-from .plans import DEFAULT_PLANS, add_credit_plan, parse_plans
+from banter_payments.settings import from_setting
+
+from .directives import add_credit_plan
 from .schemas import SummaryQuery
+from .settings import SETTINGS
 
 
 def includeme(config):
+    config.declare_settings(SETTINGS)
     settings = config.registry.settings
     config.add_asset("credits", title="Credits", description="Credits to spend in the app")
     config.add_directive("add_credit_plan", add_credit_plan)
-
-    replacement = settings.get("banter_credits.plans", "").strip()
-    plans = (parse_plans("banter_credits.plans", replacement) if replacement
-             else list(DEFAULT_PLANS))
-    extra = settings.get("banter_credits.extra_plans", "").strip()
-    if extra:
-        plans += parse_plans("banter_credits.extra_plans", extra)
-    for plan in plans:
-        config.add_credit_plan(plan.id, plan.name, plan.credits, plan.price,
-                               popular=plan.popular)
+    for name in ("banter_credits.plans", "banter_credits.extra_plans"):
+        with from_setting(name):
+            for plan in settings[name]:
+                config.add_credit_plan(**plan)
 
     config.add_route("payments.credits.summary", "/credits/summary")
     config.add_api_operation(

@@ -27,6 +27,7 @@ from typing import Any
 
 from pyramid.exceptions import ConfigurationError
 
+from banter_payments.arguments import a_callable, check_arguments
 from banter_payments.catalog.registry import assets
 
 POLICY_KEY = "banter_gifting.policy"
@@ -59,27 +60,30 @@ class GiftRules:
         return None if verdict else REFUSED
 
 
-def _setter(key: str, what: str):
+def _setter(name: str, key: str, what: str):
+
     def directive(config, callable_) -> None:
-        callable_ = config.maybe_dotted(callable_)
-        if not callable(callable_):
-            raise ConfigurationError(f"{what} must be a callable or its dotted name, "
-                                     f"got {callable_!r}")
+        try:
+            callable_ = config.maybe_dotted(callable_)
+        except (ImportError, ValueError) as exc:
+            raise ConfigurationError(f"config.{name}: {what} {callable_!r} cannot be "
+                                     f"imported ({exc})") from None
+        check_arguments(f"config.{name}", {what: (callable_, a_callable)})
 
         def register():
             config.registry[key] = callable_
 
         config.action((key,), register)
 
-    directive.__name__ = f"set_{key.rsplit('.', 1)[1]}"
+    directive.__name__ = name
     directive.__doc__ = f"Set the {what} (see banter_gifting.policy)."
     return directive
 
 
-set_gift_policy = _setter(POLICY_KEY, "gift policy")
-set_friendship_check = _setter(FRIENDSHIP_KEY, "friendship check")
-set_block_check = _setter(BLOCK_KEY, "block check")
-set_user_directory = _setter(DIRECTORY_KEY, "user directory")
+set_gift_policy = _setter("set_gift_policy", POLICY_KEY, "gift policy")
+set_friendship_check = _setter("set_friendship_check", FRIENDSHIP_KEY, "friendship check")
+set_block_check = _setter("set_block_check", BLOCK_KEY, "block check")
+set_user_directory = _setter("set_user_directory", DIRECTORY_KEY, "user directory")
 
 
 def _allow_all(request, sender_id: str, recipient_id: str) -> bool:

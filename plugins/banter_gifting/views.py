@@ -9,9 +9,10 @@ from pyramid.view import view_config
 
 from banter_payments.clock import isoformat
 from banter_payments.errors import Forbidden, NotFound, ValidationFailed
-from banter_payments.events import GiftSent, emit
+from banter_payments.events import emit
 from banter_payments.ledger.interfaces import ILedgerService
 
+from .events import GiftSent
 from .models import Gift
 from .policy import gift_rules
 from .services import send_gift

@@ -58,11 +58,20 @@ def test_an_item_granting_an_unknown_asset_stops_start_up():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"amount": 10.5}, "amount must be an integer"),
-        ({"amount": 99}, "at least 100 INR minor units"),
-        ({"grants": {"gems": 0}}, "must be a positive integer"),
-        ({"grants": {"gems": 1.5}}, "must be a positive integer"),
+        ({"amount": 10.5}, "amount must be a whole number, got 10.5"),
+        ({"amount": "1000"}, "amount must be a whole number, got '1000'"),
+        ({"amount": 99}, "amount must be at least 100 INR minor units, got 99"),
+        ({"grants": {"gems": 0}}, "grants ['gems'] must be at least 1, got 0"),
+        ({"grants": {"gems": 1.5}}, "grants ['gems'] must be a whole number, got 1.5"),
+        ({"grants": {"Gems": 1}}, "grants ['Gems'] must be a lowercase identifier"),
+        ({"grants": [("gems", 1)]}, "grants must be a mapping"),
         ({"grants": {}}, "grants nothing"),
+        ({"name": ""}, "name must not be empty"),
+        ({"kind": None}, "kind must be a string, got None"),
+        ({"currency": "rupee"}, "currency must be a three-letter ISO 4217 code"),
+        ({"entitlements": "premium"}, "entitlements must be a list or tuple"),
+        ({"display": {1: "x"}}, "display [1] must be a string"),
+        ({"description": None}, "description must be a string"),
     ],
 )
 def test_bad_items_are_refused_with_a_clear_message(kwargs, message):
@@ -70,11 +79,28 @@ def test_bad_items_are_refused_with_a_clear_message(kwargs, message):
     config.add_asset("gems")
     arguments = {"kind": "gems", "name": "A", "amount": 1000, "grants": {"gems": 1},
                  **kwargs}
-    with pytest.raises(ConfigurationError, match=message):
+    with pytest.raises(ConfigurationError) as caught:
         config.add_catalog_item("gems.bad", **arguments)
+    assert str(caught.value).startswith("catalog item 'gems.bad'")
+    assert message in str(caught.value)
+    config.commit()
+    assert catalog(config.registry) == {}
+
+
+@pytest.mark.parametrize("sku", ["", "gems small", "x" * 101, None])
+def test_a_sku_is_1_to_100_characters_without_spaces(sku):
+    config = configurator()
+    config.add_asset("gems")
+    with pytest.raises(ConfigurationError, match="sku must be 1-100 characters, no spaces"):
+        config.add_catalog_item(sku, kind="gems", name="A", amount=1000, grants={"gems": 1})
 
 
 def test_asset_names_are_lowercase_identifiers():
     config = configurator()
-    with pytest.raises(ConfigurationError, match="lowercase identifier"):
+    with pytest.raises(ConfigurationError, match="asset 'Gold Coins': name must be a "
+                                                 "lowercase identifier"):
         config.add_asset("Gold Coins")
+    with pytest.raises(ConfigurationError, match="at most 32 characters"):
+        config.add_asset("g" * 33)
+    with pytest.raises(ConfigurationError, match="asset 'gems': title must be a string"):
+        config.add_asset("gems", title=7)

@@ -21,6 +21,7 @@ EXPECTED = {
 
 def credits_config(**settings):
     config = Configurator(settings=parse_settings(settings, environ={}))
+    config.include("banter_payments.settings")
     config.include("banter_payments.api")
     config.include("banter_payments.catalog")
     config.include("banter_credits")
@@ -70,20 +71,50 @@ def test_operators_extend_the_plans_from_the_ini():
 
 
 @pytest.mark.parametrize(("setting", "value", "message"), [
-    ("banter_credits.plans", "basic | Basic | 100", "expected 'id | Name | credits"),
-    ("banter_credits.plans", "basic | Basic | 100 | 1000 | cheap", "expected 'id | Name"),
-    ("banter_credits.plans", "basic | Basic | 1.5 | 1000", "must be whole numbers"),
-    ("banter_credits.plans", "basic | Basic | 100 | ₹1000", "must be whole numbers"),
-    ("banter_credits.plans", "basic | Basic | 0 | 100000", "credits must be a positive"),
-    ("banter_credits.plans", "basic | Basic | 10 | -5", "price must be a positive"),
-    ("banter_credits.plans", "Basic! | Basic | 10 | 1000", "the id must be"),
-    ("banter_credits.plans", "basic |  | 10 | 1000", "a name is required"),
-    ("banter_credits.extra_plans", "x | X", "setting banter_credits.extra_plans, line 1"),
+    ("banter_credits.plans", "basic | Basic | 100",
+     "line 1: expected 'id | name | credits | price [| popular]'"),
+    ("banter_credits.plans", "basic | Basic | 100 | 1000 | cheap",
+     "line 1: unknown flag(s) cheap (known: popular)"),
+    ("banter_credits.plans", "basic | Basic | 1.5 | 1000",
+     "line 1, credits: must be a whole number; got '1.5'"),
+    ("banter_credits.plans", "basic | Basic | 100 | ₹1000",
+     "line 1, price: must be a whole number; got '₹1000'"),
+    ("banter_credits.plans", "basic | Basic | 0 | 100000",
+     "credit plan 'basic': credits must be at least 1, got 0"),
+    ("banter_credits.plans", "basic | Basic | 10 | -5",
+     "credit plan 'basic': price must be at least 1, got -5"),
+    ("banter_credits.plans", "Basic! | Basic | 10 | 1000",
+     "credit plan 'Basic!': id must be 1-50 lowercase letters"),
+    ("banter_credits.plans", "basic |  | 10 | 1000",
+     "credit plan 'basic': name must not be empty"),
+    ("banter_credits.extra_plans", "x | X", "setting banter_credits.extra_plans: line 1"),
 ])
 def test_bad_plans_stop_start_up_naming_the_problem(setting, value, message):
     with pytest.raises(ConfigurationError) as caught:
         credits_config(**{setting: value}).commit()
+    assert str(caught.value).startswith(f"setting {setting}: ")
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"credits": "250"}, "credits must be a whole number, got '250'"),
+    ({"credits": 0}, "credits must be at least 1, got 0"),
+    ({"price": 2000.0}, "price must be a whole number, got 2000.0"),
+    ({"price": True}, "price must be a whole number, got True"),
+    ({"popular": "no"}, "popular must be True or False, got 'no'"),
+    ({"name": "  "}, "name must not be empty"),
+    ({"id": ""}, "id must be 1-50 lowercase letters"),
+    ({"currency": 356}, "currency must be a three-letter ISO 4217 code"),
+])
+def test_the_directive_refuses_bad_arguments_before_registering(arguments, message):
+    config = credits_config(**{"banter_credits.plans": "a | A | 10 | 1000"})
+    good = {"id": "campus", "name": "Campus", "credits": 250, "price": 200000}
+    with pytest.raises(ConfigurationError) as caught:
+        config.add_credit_plan(**{**good, **arguments})
+    assert str(caught.value).startswith("credit plan ")
+    assert message in str(caught.value)
+    config.commit()
+    assert set(catalog(config.registry)) == {"credits.a"}
 
 
 def test_a_price_below_the_currency_minimum_is_refused():
@@ -102,6 +133,7 @@ def test_the_directive_adds_a_plan():
 def test_two_plans_with_one_id_conflict_at_start_up():
     config = Configurator(settings=parse_settings(
         {"banter_credits.plans": "a | A | 10 | 1000"}, environ={}))
+    config.include("banter_payments.settings")
     config.include("banter_payments.api")
     config.include("banter_payments.catalog")
     config.include("banter_credits")

@@ -6,13 +6,14 @@ import datetime as dt
 
 import pytest
 import sqlalchemy as sa
+from banter_gifting.events import GiftSent
 from banter_gifting.models import Gift
 from banter_gifting.services import GiftLimits, send_gift
 from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
 from banter_payments.api import OPERATIONS_KEY
 from banter_payments.errors import RateLimited
-from banter_payments.events import Committed, GiftSent
+from banter_payments.events import Committed
 from banter_payments.ledger.checker import check_ledger
 from banter_payments.schemas import to_json_schema
 
@@ -244,9 +245,21 @@ class TestPolicy:
         with pytest.raises(ConfigurationConflictError):
             host_app(configure)
 
-    def test_a_policy_must_be_callable(self, host_app):
-        with pytest.raises(ConfigurationError, match="gift policy must be a callable"):
-            host_app(lambda config: config.set_gift_policy(42))
+    @pytest.mark.parametrize(("directive", "value", "message"), [
+        ("set_gift_policy", 42,
+         "config.set_gift_policy: gift policy must be a callable or its dotted name, got 42"),
+        ("set_friendship_check", None, "config.set_friendship_check: friendship check must "
+                                       "be a callable or its dotted name, got None"),
+        ("set_block_check", "tests.nowhere.blocked",
+         "config.set_block_check: block check 'tests.nowhere.blocked' cannot be imported"),
+        ("set_user_directory", "not a dotted name!",
+         "config.set_user_directory: user directory 'not a dotted name!' cannot be imported"),
+    ])
+    def test_the_policy_directives_refuse_what_is_not_callable(self, host_app, directive,
+                                                                value, message):
+        with pytest.raises(ConfigurationError) as caught:
+            host_app(lambda config: getattr(config, directive)(value))
+        assert message in str(caught.value)
 
 
 def refuse_everything(request, sender_id, recipient_id):
@@ -262,19 +275,34 @@ class TestStartUp:
         host_app(**{"banter_payments.plugins": "banter_gifting\nbanter_coins"})
 
     @pytest.mark.parametrize(("name", "value", "message"), [
-        ("gifting.policy", "everyone", "gifting.policy must be one of friends, allow_all"),
-        ("gifting.min_coins", "0", "gifting.min_coins must be at least 1"),
-        ("gifting.max_coins", "ten", "gifting.max_coins must be a whole number"),
-        ("gifting.daily_cap_coins", "-1", "gifting.daily_cap_coins must be at least 1"),
-        ("gifting.max_coins", "0", "gifting.max_coins must be at least 1"),
-        ("gifting.min_coins", "50", "gifting.max_coins must be at least gifting.min_coins"),
+        ("gifting.policy", "everyone",
+         "setting gifting.policy: must be one of friends, allow_all; got 'everyone'"),
+        ("gifting.min_coins", "0", "setting gifting.min_coins: must be at least 1; got '0'"),
+        ("gifting.max_coins", "ten",
+         "setting gifting.max_coins: must be a whole number; got 'ten'"),
+        ("gifting.daily_cap_coins", "-1",
+         "setting gifting.daily_cap_coins: must be at least 1; got '-1'"),
+        ("gifting.max_coins", "0", "setting gifting.max_coins: must be at least 1; got '0'"),
+        ("gifting.max_coins", str(10**12 + 1),
+         "setting gifting.max_coins: must be at most 1000000000000"),
+        ("gifting.min_coins", "50",
+         "setting gifting.max_coins must be at least gifting.min_coins"),
     ])
     def test_bad_settings_stop_start_up(self, host_app, name, value, message):
         overrides = {name: value}
         if name == "gifting.min_coins" and value == "50":
             overrides["gifting.max_coins"] = "10"
-        with pytest.raises(ConfigurationError, match=message):
+        with pytest.raises(ConfigurationError) as caught:
             host_app(**overrides)
+        assert message in str(caught.value)
+
+    def test_the_environment_overrides_nothing_it_does_not_name(self, host_app,
+                                                                 monkeypatch):
+        """Gifting's settings declare no environment variable: a stray one is ignored,
+        the ini value stands."""
+        monkeypatch.setenv("GIFTING_MAX_COINS", "7")
+        app = host_app(**{"gifting.max_coins": "500"})
+        assert app.app.registry.settings["gifting.max_coins"] == 500
 
     def test_the_openapi_document_shows_the_configured_range(self, host_app):
         app = host_app(**{"gifting.max_coins": "500"})
