@@ -10,9 +10,9 @@ Subscribe to the after-commit delivery with the ``for_event`` predicate::
     config.add_subscriber(send_receipt, Committed, for_event=OrderPaid)
 
 Plugins announce their own facts the same way: a frozen dataclass subclassing
-``PaymentsEvent`` in the plugin's ``events.py`` (``banter_gifting.events.GiftSent``),
-passed to ``emit``. Nothing is registered: Pyramid dispatches on the class, so the core
-needs no list of the plugins' events.
+``PaymentsEvent`` in the plugin's own ``events.py``, passed to ``emit``. Nothing is
+registered: Pyramid dispatches on the class, so the core needs no list of the plugins'
+events.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pyramid.exceptions import ConfigurationError
-from pyramid.settings import asbool, aslist
+from pyramid.settings import aslist
 
 DEVELOPMENT_JWT_SECRET = "development-jwt-secret-change-me-0123456789"
 SANDBOX_KEY_ID = "rzp_test_sandbox0000001"
@@ -45,8 +45,18 @@ def text_list(value: Any) -> list[str]:
     return aslist(str(value).replace(",", " "))
 
 
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
 def boolean(value: Any) -> bool:
-    return asbool(value)
+    """true/yes/on/1 or false/no/off/0; anything else is a mistake, not False."""
+    if isinstance(value, bool):
+        return value
+    word = text(value).lower()
+    if word in _TRUE | _FALSE:
+        return word in _TRUE
+    raise ValueError(f"must be true or false; got {text(value)!r}")
 
 
 def choice(*choices: str) -> Callable[[Any], str]:
@@ -249,7 +259,7 @@ def parse_settings(raw: Mapping[str, Any], environ: Mapping[str, str] | None = N
 
 
 def declare_settings(config, table: Mapping[str, Setting]) -> None:
-    """``config.declare_settings({"gifting.max_coins": Setting(10000, integer(1))})``.
+    """``config.declare_settings({"stickers.max_per_day": Setting(50, integer(1))})``.
 
     The one way a plugin (or a host app) adds settings: the same ``Setting`` rows as the
     core's table, read by the same rules (environment, then ini, then default; parsed;
@@ -285,8 +295,8 @@ def declare_settings(config, table: Mapping[str, Setting]) -> None:
 def from_setting(name: str) -> Iterator[None]:
     """Directives called with values read from setting ``name``: their errors name it.
 
-    ``add_coin_package`` refusing a pack says what is wrong with the pack; inside
-    ``with from_setting("banter_coins.packages"):`` it also says where the pack came from.
+    A directive refusing a catalog item says what is wrong with the item; inside
+    ``with from_setting("stickers.packs"):`` it also says which setting it came from.
     """
     try:
         yield

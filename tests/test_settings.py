@@ -97,3 +97,9 @@ def test_parsing_parsed_settings_changes_nothing():
     once = parse_settings({"banter_payments.plugins": "a b", "razorpay.timeout": "2"},
                           environ={})
     assert parse_settings(once, environ={}) == once
+
+
+def test_a_misspelt_boolean_is_refused_not_taken_for_false():
+    with pytest.raises(ConfigurationError,
+                       match="setting sandbox.worker: must be true or false; got 'ture'"):
+        parse_settings({"sandbox.worker": "ture"}, environ={})

@@ -5,7 +5,7 @@ in the ``banter_payments.models`` group of its distribution (``setup.cfg``)::
 
     [options.entry_points]
     banter_payments.models =
-        banter_gifting = banter_gifting.models
+        stickers = stickers.models
 
 Entry points, not a directive, because the schema belongs to what is *installed*, not to
 what one ini file enables: Alembic's env and the test that compares models with
