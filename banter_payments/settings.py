@@ -112,6 +112,10 @@ def records(*fields: tuple[str, Callable[[Any], Any]],
     shape = " | ".join(names) + "".join(f" [| {flag}]" for flag in flags)
 
     def parse(value: Any) -> list[dict[str, Any]]:
+        if isinstance(value, list | tuple):  # records a host app passed as Python values
+            if not all(isinstance(record, Mapping) for record in value):
+                raise ValueError(f"must be lines of '{shape}' or a list of mappings")
+            return [dict(record) for record in value]
         parsed = []
         for number_, line in enumerate(str(value).strip().splitlines(), start=1):
             if not line.strip():
@@ -119,7 +123,8 @@ def records(*fields: tuple[str, Callable[[Any], Any]],
             parts = [part.strip() for part in line.split("|")]
             if len(parts) < len(fields):
                 raise ValueError(f"line {number_}: expected '{shape}', got {line.strip()!r}")
-            unknown = set(parts[len(fields):]) - set(flags)
+            given = [part for part in parts[len(fields):] if part]
+            unknown = set(given) - set(flags)
             if unknown:
                 known = ", ".join(flags) or "none"
                 raise ValueError(f"line {number_}: unknown flag(s) "
@@ -130,7 +135,7 @@ def records(*fields: tuple[str, Callable[[Any], Any]],
                     record[name] = parse_field(part)
                 except ValueError as exc:
                     raise ValueError(f"line {number_}, {name}: {exc}") from None
-            record.update({flag: flag in parts[len(fields):] for flag in flags})
+            record.update({flag: flag in given for flag in flags})
             parsed.append(record)
         return parsed
 

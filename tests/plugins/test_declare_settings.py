@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationError
@@ -140,3 +142,13 @@ def test_records_parse_one_line_each_with_flags():
         parse("a | 1\nb")
     with pytest.raises(ValueError, match="line 1, count: must be at least 0; got '-1'"):
         parse("a | -1")
+    assert parse("a | 1 | ") == [{"id": "a", "count": 1, "shiny": False}]
+
+
+def test_records_a_host_app_passed_as_python_values_are_kept():
+    parse = records(("id", text), ("count", integer(0)))
+    assert parse([{"id": "a", "count": 1}]) == [{"id": "a", "count": 1}]
+    assert parse(parse("a | 1")) == [{"id": "a", "count": 1}]
+    with pytest.raises(ValueError,
+                       match=re.escape("must be lines of 'id | count' or a list of mappings")):
+        parse(["a | 1"])
