@@ -5,6 +5,10 @@ Defaults live here and nowhere else. ``includeme`` replaces the raw ini strings 
 (``settings["razorpay.timeout"]`` is a float, ``settings["banter_payments.plugins"]`` a
 list). Anything wrong or unsafe stops start-up with a ``ConfigurationError`` that names
 the setting.
+
+Plugins declare their own settings the same way: a table of ``Setting`` rows, using the
+parsers below, passed to ``config.declare_settings`` (registered here), which reads them
+by the same rules (environment, then ini, then default) when the plugin is included.
 """
 
 from __future__ import annotations
