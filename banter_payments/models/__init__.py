@@ -12,6 +12,7 @@ from .meta import Base, metadata
 
 MODEL_MODULES = (
     "banter_payments.orders.models",
+    "banter_payments.payments.models",
     "banter_payments.idempotency.models",
     "banter_payments.refunds.models",
     "banter_payments.sandbox.models",

@@ -16,6 +16,7 @@ commit, for notifications).
 
 from pyramid.exceptions import ConfigurationError
 
+from .interfaces import IGiftService
 from .policy import (
     MODES,
     resolve_rules,
@@ -25,7 +26,7 @@ from .policy import (
     set_user_directory,
 )
 from .schemas import gift_body
-from .services import GiftLimits
+from .services import GiftLimits, gift_service_factory
 from .views import LIMITS_KEY
 
 DEFAULTS = {"gifting.min_coins": 1, "gifting.max_coins": 10_000,
@@ -63,6 +64,7 @@ def parse_settings(settings) -> tuple[str, GiftLimits]:
 def includeme(config):
     mode, limits = parse_settings(config.registry.settings)
     config.registry[LIMITS_KEY] = limits
+    config.register_service_factory(gift_service_factory, IGiftService)
     config.add_directive("set_gift_policy", set_gift_policy)
     config.add_directive("set_friendship_check", set_friendship_check)
     config.add_directive("set_block_check", set_block_check)
