@@ -40,7 +40,7 @@ from zope.interface import implementer
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import utcnow
-from ..db import insert_ignoring_conflict, write
+from ..db import insert_ignoring_conflict, update_returning, write
 from ..errors import InsufficientFunds
 from .cursors import decode_cursor, encode_cursor
 from .interfaces import ILedgerService, LedgerConflict
@@ -298,23 +298,23 @@ class LedgerService:
         after = {}
         for key in sorted(deltas, key=ids.__getitem__):
             delta = deltas[key]
-            new_balance = write(
+            row = update_returning(
                 self.session,
                 update(Account)
                 .where(Account.id == ids[key], Account.balance + delta >= 0)
                 .values(balance=Account.balance + delta,
                         total_in=Account.total_in + max(delta, 0),
                         total_out=Account.total_out + max(-delta, 0))
-                .returning(Account.balance)
-                .execution_options(synchronize_session=False)
-            ).scalar()
-            if new_balance is None:
+                .execution_options(synchronize_session=False),
+                Account.balance,
+            )
+            if row is None:
                 balance = self.session.scalar(select(Account.balance)
                                               .where(Account.id == ids[key]))
                 raise InsufficientFunds(details={
                     "asset": key[2], "balance": balance, "required": -delta,
                 })
-            after[key] = new_balance
+            after[key] = row.balance
         return after
 
     def _account_ids(self, keys: Iterable[AccountKey]) -> dict[AccountKey, int]:

@@ -63,7 +63,7 @@ from zope.interface import implementer
 from ..catalog.registry import assets as registered_assets
 from ..clock import isoformat, utcnow
 from ..cursors import decode_cursor, page
-from ..db import locked, write
+from ..db import locked, update_returning, write
 from ..errors import Conflict, GatewayError, NotFound
 from ..events import EventSink, RefundFailed, RefundProcessed
 from ..gateway.interfaces import IPaymentGateway
@@ -374,12 +374,12 @@ class RefundService:
         """
         session = self.session
         refunded = _orders.c.refunded_amount + refund.amount
-        after = write(session, sa.update(_orders)
-                      .where(_orders.c.id == refund.order_id)
-                      .values(refunded_amount=refunded, updated_at=now,
-                              refund_status=sa.case((refunded >= _orders.c.amount, "full"),
-                                                    else_="partial"))
-                      .returning(_orders.c.refunded_amount)).scalar_one()
+        after = update_returning(
+            session, sa.update(_orders).where(_orders.c.id == refund.order_id)
+            .values(refunded_amount=refunded, updated_at=now,
+                    refund_status=sa.case((refunded >= _orders.c.amount, "full"),
+                                          else_="partial")),
+            _orders.c.refunded_amount).refunded_amount
         order = session.get(Order, refund.order_id)
         session.refresh(order)
         plan = _clawback_plan(order, before=after - refund.amount, amount=refund.amount)
