@@ -111,26 +111,36 @@ def includeme(config) -> None:
 class Dialect:
     """How one database spells what the core needs.
 
-    ``insert``: an INSERT construct that knows "do nothing on conflict" (called with a
-    table or an ORM entity). ``advisory_lock``: SQL taking a transaction-scoped lock on a
-    string key, or None when the database's write lock already serializes writers.
-    ``row_locks``: whether ``SELECT ... FOR UPDATE [SKIP LOCKED]`` means anything.
+    ``insert_ignoring(target, conflict_columns)``: ``INSERT INTO target`` that does
+    nothing when a row with the same ``conflict_columns`` exists (``target`` is a table
+    or an ORM entity; the caller adds ``.values`` and ``.returning``).
+    ``advisory_lock``: SQL taking a transaction-scoped lock on a string key, or None
+    when the database's write lock already serializes writers.
+    (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
+    databases that have row locks and leaves it out for SQLite; see ``locked``.)
     """
 
-    insert: Callable[[Any], Any]
+    insert_ignoring: Callable[[Any, Sequence[str]], Any]
     advisory_lock: str | None
-    row_locks: bool
+
+
+def _on_conflict_do_nothing(
+        insert: Callable[[Any], Any]) -> Callable[[Any, Sequence[str]], Any]:
+    def build(target: Any, conflict_columns: Sequence[str]) -> Any:
+        return insert(target).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+    return build
 
 
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
-        insert=postgresql.insert,
+        insert_ignoring=_on_conflict_do_nothing(postgresql.insert),
         advisory_lock="SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))",
-        row_locks=True,
     ),
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE, which is
     # as much as an advisory lock or FOR UPDATE would give.
-    "sqlite": Dialect(insert=sqlite.insert, advisory_lock=None, row_locks=False),
+    "sqlite": Dialect(insert_ignoring=_on_conflict_do_nothing(sqlite.insert),
+                      advisory_lock=None),
 }
 
 
@@ -154,10 +164,17 @@ def write(session: Session, statement: Executable,
     read-only.
     """
     result = session.execute(statement, parameters)
-    manager = session.info.get(TRANSACTION_MANAGER)
-    if manager is not None:  # a plain session (a short transaction of its own) commits itself
-        mark_changed(session, transaction_manager=manager)
+    mark_written(session)
     return result
+
+
+def mark_written(session: Session) -> None:
+    """Tell the session's transaction manager to commit it, not roll it back as
+    read-only. Only for sessions joined to one (``get_tm_session``): a plain session,
+    running a short transaction of its own, commits itself."""
+    manager = session.info.get(TRANSACTION_MANAGER)
+    if manager is not None:
+        mark_changed(session, transaction_manager=manager)
 
 
 # Built once per (dialect, target, conflict columns, returning) and executed with the row
@@ -170,8 +187,7 @@ def insert_ignoring_conflict(session: Session, target: Any,
     """``INSERT INTO target ... ON CONFLICT (conflict_columns) DO NOTHING``, for the
     session's database; ``target`` is a Table or an ORM entity. Add ``.values`` and
     ``.returning`` and run it with ``write``."""
-    return dialect_of(session).insert(target).on_conflict_do_nothing(
-        index_elements=list(conflict_columns))
+    return dialect_of(session).insert_ignoring(target, conflict_columns)
 
 
 def insert_unless_present(session: Session, table: Table, values: dict[str, Any],
