@@ -40,7 +40,7 @@ from zope.interface import implementer
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import utcnow
-from ..db import insert_ignoring_conflict, update_returning, write
+from ..db import insert_ignoring_conflict, locked, update_returning, write
 from ..errors import InsufficientFunds
 from .cursors import decode_cursor, encode_cursor
 from .interfaces import ILedgerService, LedgerConflict
@@ -360,10 +360,10 @@ class LedgerService:
         user_ids = sorted(account_id for key, account_id in ids.items() if key[0] == USER)
         if not user_ids:
             return {}
-        rows = self.session.execute(
+        rows = self.session.execute(locked(
             select(Account.id, Account.balance).where(Account.id.in_(user_ids))
-            .order_by(Account.id).with_for_update()
-        )
+            .order_by(Account.id)
+        ))
         balances = {account_id: balance for account_id, balance in rows}
         return {key: balances[account_id] for key, account_id in ids.items()
                 if account_id in balances}
