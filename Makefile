@@ -31,6 +31,7 @@ migrate: $(STAMP)
 ## (CI sets REQUIRE_POSTGRESQL=1, and then an unreachable PostgreSQL fails the run).
 test: $(STAMP)
 	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if $(BIN)/python -m banter_payments.scripts.wait_for_database "$(TEST_DATABASE_URL)"; then \
 		$(BIN)/pytest -q -p no:cacheprovider --database-url "$(TEST_DATABASE_URL)"; \
@@ -56,6 +57,7 @@ schema: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var build *.egg-info

@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import colander
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.interfaces import IRoutesMapper
 from pyramid.request import Request
+from pyramid.response import Response
 
-from .errors import UnsupportedMediaType, ValidationFailed
+from .errors import (
+    MethodNotAllowed,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+    error_response,
+)
 from .jsonparse import InvalidJSON, parse_json
 from .schemas import validate
 
@@ -95,6 +103,16 @@ def allowed_methods(request: Request) -> set[str]:
     return methods
 
 
+def not_found_view(exc: HTTPNotFound, request: Request) -> Response:
+    """No such route; or a route that exists for other methods, which is a 405."""
+    methods = allowed_methods(request)
+    if methods and request.method not in methods:
+        allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
+        return error_response(request, 405, MethodNotAllowed.code, MethodNotAllowed.message,
+                              {"allowed": sorted(methods)}, headers={"Allow": allow})
+    return error_response(request, 404, NotFound.code, NotFound.message)
+
+
 def json_body(request: Request) -> Any:
     """The parsed JSON body; a clear 400 for anything that is not JSON."""
     if not request.body:
@@ -131,5 +149,8 @@ def _validated_query(request: Request) -> Any:
 
 def includeme(config) -> None:
     config.add_directive("add_api_operation", add_api_operation)
+    # Here rather than with the other error views: telling a 405 from a 404 needs the
+    # declared operations.
+    config.add_notfound_view(not_found_view)
     config.add_request_method(_validated_body, "validated_body", reify=True)
     config.add_request_method(_validated_query, "validated_query", reify=True)

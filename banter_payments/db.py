@@ -14,13 +14,20 @@ what happens when the sandbox delivers a webhook while a client is calling the A
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import zope.sqlalchemy
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Column, Engine, Executable, Table, create_engine, event, literal_column, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session, sessionmaker
+from zope.sqlalchemy import mark_changed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Where a session joined to a transaction manager keeps it (``session.info``).
+TRANSACTION_MANAGER = "banter_payments.transaction_manager"
 
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
@@ -73,6 +80,7 @@ def get_tm_session(factory: sessionmaker, transaction_manager) -> Session:
     """A session joined to ``transaction_manager``: committed or aborted with it."""
     session = factory()
     zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    session.info[TRANSACTION_MANAGER] = transaction_manager
     return session
 
 
@@ -91,3 +99,146 @@ def includeme(config) -> None:
     config.registry["banter_payments.engine"] = engine
     config.registry["banter_payments.session_factories"] = session_factories(engine)
     config.add_request_method(_dbsession, "dbsession", reify=True)
+
+
+# Writing inside a transaction-managed session, one idiom each.
+#
+# Every SQL construct that differs between databases is chosen here, from the ``DIALECTS``
+# table, and nowhere else: a third database (MySQL) is one more entry in that table.
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one database spells what the core needs.
+
+    ``insert_ignoring(target, conflict_columns)``: ``INSERT INTO target`` that does
+    nothing when a row with the same ``conflict_columns`` exists (``target`` is a table
+    or an ORM entity; the caller adds ``.values`` and ``.returning``).
+    ``advisory_lock``: SQL taking a transaction-scoped lock on a string key, or None
+    when the database's write lock already serializes writers.
+    (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
+    databases that have row locks and leaves it out for SQLite; see ``locked``.)
+    """
+
+    insert_ignoring: Callable[[Any, Sequence[str]], Any]
+    advisory_lock: str | None
+
+
+def _on_conflict_do_nothing(
+        insert: Callable[[Any], Any]) -> Callable[[Any, Sequence[str]], Any]:
+    def build(target: Any, conflict_columns: Sequence[str]) -> Any:
+        return insert(target).on_conflict_do_nothing(index_elements=list(conflict_columns))
+
+    return build
+
+
+DIALECTS: dict[str, Dialect] = {
+    "postgresql": Dialect(
+        insert_ignoring=_on_conflict_do_nothing(postgresql.insert),
+        advisory_lock="SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))",
+    ),
+    # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE, which is
+    # as much as an advisory lock or FOR UPDATE would give.
+    "sqlite": Dialect(insert_ignoring=_on_conflict_do_nothing(sqlite.insert),
+                      advisory_lock=None),
+}
+
+
+def dialect_of(session: Session) -> Dialect:
+    name = session.get_bind().dialect.name
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise RuntimeError(f"banter-payments supports {', '.join(DIALECTS)}, "
+                           f"not {name}") from None
+
+
+def write(session: Session, statement: Executable,
+          parameters: dict[str, Any] | list[dict[str, Any]] | None = None) -> Result:
+    """Execute a Core INSERT/UPDATE/DELETE and mark the session as changed when it is
+    joined to a transaction manager (``get_tm_session``).
+
+    zope.sqlalchemy commits a session only when it knows the session wrote: an ORM flush
+    tells it, a Core statement run through ``session.execute`` does not, and without
+    ``mark_changed`` a transaction whose only writes are statements is rolled back as
+    read-only.
+    """
+    result = session.execute(statement, parameters)
+    mark_written(session)
+    return result
+
+
+def mark_written(session: Session) -> None:
+    """Tell the session's transaction manager to commit it, not roll it back as
+    read-only. Only for sessions joined to one (``get_tm_session``): a plain session,
+    running a short transaction of its own, commits itself."""
+    manager = session.info.get(TRANSACTION_MANAGER)
+    if manager is not None:
+        mark_changed(session, transaction_manager=manager)
+
+
+# Built once per (dialect, target, conflict columns, returning) and executed with the row
+# as parameters, so SQLAlchemy neither rebuilds nor re-keys a statement per call.
+_INSERTS: dict[tuple, Executable] = {}
+
+
+def insert_ignoring_conflict(session: Session, target: Any,
+                             conflict_columns: Sequence[str]) -> Any:
+    """``INSERT INTO target ... ON CONFLICT (conflict_columns) DO NOTHING``, for the
+    session's database; ``target`` is a Table or an ORM entity. Add ``.values`` and
+    ``.returning`` and run it with ``write``."""
+    return dialect_of(session).insert_ignoring(target, conflict_columns)
+
+
+def insert_unless_present(session: Session, table: Table, values: dict[str, Any],
+                          conflict_columns: Sequence[str],
+                          returning: Column | None = None) -> Any:
+    """Insert one row unless a row with the same ``conflict_columns`` exists.
+
+    This is how two concurrent reports of the same fact end up as one row: on PostgreSQL
+    the second insert waits for the first transaction and then does nothing; on SQLite
+    writers are serialized anyway. Returns the ``returning`` column's value of the
+    inserted row (or True when no column is asked for), and None when a row was there.
+    RETURNING rather than rowcount: SQLAlchemy does not promise an INSERT's rowcount.
+    """
+    name = session.get_bind().dialect.name
+    key = (name, table.fullname, tuple(conflict_columns),
+           None if returning is None else returning.key)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        marker = returning if returning is not None else literal_column("1")
+        statement = insert_ignoring_conflict(session, table, conflict_columns) \
+            .returning(marker)
+        _INSERTS[key] = statement
+    inserted = write(session, statement, values).scalar_one_or_none()
+    if returning is None:
+        return True if inserted is not None else None
+    return inserted
+
+
+def update_returning(session: Session, statement: Any, *columns: Any) -> Any:
+    """Run a conditional UPDATE and return the first row it changed (None when its WHERE
+    matched nothing: the condition did not hold). ``UPDATE ... RETURNING`` on every
+    database the core supports; a database without it would read the row back here."""
+    return write(session, statement.returning(*columns)).first()
+
+
+def lock_key(session: Session, key: str) -> None:
+    """Let one transaction at a time past this point for ``key``, until it ends.
+
+    It guards a check-then-insert, not a row, so nothing else waits on it: a
+    transaction-level advisory lock where the database has one.
+    """
+    sql = dialect_of(session).advisory_lock
+    if sql is not None:
+        session.execute(text(sql), {"key": key})
+
+
+def locked(query: Any, *, skip_locked: bool = False, of: Any = None) -> Any:
+    """``query`` with ``FOR UPDATE`` (``SKIP LOCKED`` to claim rows other workers do not
+    hold). SQLAlchemy renders it only where the database has row locks; SQLite's
+    writers are already serialized."""
+    options: dict[str, Any] = {"skip_locked": skip_locked}
+    if of is not None:
+        options["of"] = of
+    return query.with_for_update(**options)

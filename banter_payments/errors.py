@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from pyramid.exceptions import URLDecodeError
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound
+from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
 
@@ -132,18 +132,6 @@ def api_error_view(exc: APIError, request: Request) -> Response:
     return error_response(request, exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
-def not_found_view(exc: HTTPNotFound, request: Request) -> Response:
-    """No such route; or a route that exists for other methods, which is a 405."""
-    from .api import allowed_methods
-
-    methods = allowed_methods(request)
-    if methods and request.method not in methods:
-        allow = ", ".join(sorted(methods | ({"HEAD"} if "GET" in methods else set())))
-        return error_response(request, 405, MethodNotAllowed.code, MethodNotAllowed.message,
-                              {"allowed": sorted(methods)}, headers={"Allow": allow})
-    return error_response(request, 404, NotFound.code, NotFound.message)
-
-
 def forbidden_view(exc: HTTPForbidden, request: Request) -> Response:
     """The security policy denied the view: 401 without identity, 403 with one."""
     if request.authenticated_userid is None:
@@ -171,7 +159,6 @@ def unexpected_error_view(exc: Exception, request: Request) -> Response:
 
 def includeme(config) -> None:
     config.add_exception_view(api_error_view, context=APIError)
-    config.add_notfound_view(not_found_view)
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(http_exception_view, context=HTTPException)
     config.add_exception_view(undecodable_url_view, context=URLDecodeError)

@@ -1,9 +1,10 @@
 """Facts other code reacts to, in two deliveries.
 
-``emit(request, event)`` notifies subscribers of the event's class at once, inside the
-request's transaction (for validation and database work that must commit or roll back
-with it), and, only if that transaction commits, notifies ``Committed(event)`` (for mail,
-push and outbound HTTP, which must never announce something that was rolled back).
+``EventSink.emit(event)`` notifies subscribers of the event's class at once, inside the
+current transaction (for validation and database work that must commit or roll back with
+it), and, only if that transaction commits, notifies ``Committed(event)`` (for mail, push
+and outbound HTTP, which must never announce something that was rolled back). Services
+get their sink when they are built, from a request or from a job alike.
 
 Subscribe to the after-commit delivery with the ``for_event`` predicate::
 
@@ -21,14 +22,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pyramid.request import Request
-
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class PaymentsEvent:
-    """Base of every event; ``request`` is the request it happened in (or a job's)."""
+    """Base of every event; ``request`` is what the service that emitted it was built from:
+    the request it happened in, or the ``Job`` (both have ``registry``, ``dbsession`` and
+    ``find_service``)."""
 
     request: Any
 
@@ -78,20 +79,45 @@ class _PendingEvents:
     """Key of the transaction's list of events waiting for its commit."""
 
 
-def _pending(request: Request) -> list[PaymentsEvent]:
-    """The events of the request's current transaction that ``Committed`` will announce.
+class EventSink:
+    """Where business code announces what happened: at once to in-transaction
+    subscribers, and after commit (``Committed(event)``) to the others.
 
-    One list (and one after-commit hook) per transaction, not per request: a job request
-    runs many transactions one after another.
+    It is bound to a registry and a transaction manager, not to a request, so a job
+    (``banter_payments.jobs.Job``) announces exactly as a request does: build it from
+    anything with ``registry`` and ``tm`` (a request, a job). Events are queued on the
+    manager's *current* transaction, one list and one after-commit hook per transaction,
+    so a job that commits many times announces each transaction's events only when that
+    transaction commits, and nothing of one that aborted.
     """
-    txn = request.tm.get()
-    try:
-        return txn.data(_PendingEvents)
-    except KeyError:
-        pending: list[PaymentsEvent] = []
-        txn.set_data(_PendingEvents, pending)
-        txn.addAfterCommitHook(_announce, args=(request.registry, pending))
-        return pending
+
+    def __init__(self, source: Any):
+        self.source = source
+        self.registry = source.registry
+        self.tm = source.tm
+
+    def _pending(self) -> list[PaymentsEvent]:
+        txn = self.tm.get()
+        try:
+            return txn.data(_PendingEvents)
+        except KeyError:
+            pending: list[PaymentsEvent] = []
+            txn.set_data(_PendingEvents, pending)
+            txn.addAfterCommitHook(_announce, args=(self.registry, pending))
+            return pending
+
+    def emit(self, event: PaymentsEvent) -> None:
+        self.registry.notify(event)
+        self._pending().append(event)
+
+    def mark(self) -> int:
+        """Where the after-commit announcements stand; take it when a savepoint begins."""
+        return len(self._pending())
+
+    def discard_since(self, mark: int) -> None:
+        """The savepoint taken at ``mark`` rolled back: what was emitted inside it did
+        not happen, so it is not announced when the rest of the transaction commits."""
+        del self._pending()[mark:]
 
 
 def _announce(success: bool, registry, pending: list[PaymentsEvent]) -> None:
@@ -104,20 +130,9 @@ def _announce(success: bool, registry, pending: list[PaymentsEvent]) -> None:
             log.exception("after-commit subscriber failed for %s", type(event).__name__)
 
 
-def emit(request: Request, event: PaymentsEvent) -> None:
-    request.registry.notify(event)
-    _pending(request).append(event)
-
-
-def savepoint_mark(request: Request) -> int:
-    """Where the after-commit announcements stand; take it when a savepoint begins."""
-    return len(_pending(request))
-
-
-def discard_since(request: Request, mark: int) -> None:
-    """The savepoint taken at ``mark`` rolled back: what was emitted inside it did not
-    happen, so it must not be announced when the rest of the transaction commits."""
-    del _pending(request)[mark:]
+def emit(request: Any, event: PaymentsEvent) -> None:
+    """``EventSink(request).emit(event)``, for code that holds a request (a plugin view)."""
+    EventSink(request).emit(event)
 
 
 def includeme(config) -> None:

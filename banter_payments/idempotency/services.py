@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..db import insert_unless_present, locked
 from ..jsonparse import InvalidJSON, parse_json
 from .models import IdempotencyKey
 
@@ -76,17 +77,8 @@ class ClaimOutcome:
 
 
 def _insert_ignoring_conflict(session: Session, values: dict) -> bool:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise RuntimeError(f"idempotency keys need PostgreSQL or SQLite, not {dialect}")
-    statement = insert(IdempotencyKey).values(**values).on_conflict_do_nothing(
-        index_elements=["scope", "key"]
-    )
-    return session.execute(statement).rowcount == 1
+    return insert_unless_present(session, IdempotencyKey.__table__, values,
+                                 ["scope", "key"]) is not None
 
 
 def claim(session: Session, *, scope: str, key: str, request_fingerprint: str, method: str,
@@ -108,11 +100,10 @@ def claim(session: Session, *, scope: str, key: str, request_fingerprint: str, m
     }
     if _insert_ignoring_conflict(session, {"scope": scope, "key": key, **fresh}):
         return ClaimOutcome("claimed")
-    row = session.scalar(
+    row = session.scalar(locked(
         sa.select(IdempotencyKey)
         .where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-        .with_for_update()
-    )
+    ))
     if row is None:  # removed by the cleanup between our insert and our select
         return claim(session, scope=scope, key=key, request_fingerprint=request_fingerprint,
                      method=method, path=path, token=token, now=now,

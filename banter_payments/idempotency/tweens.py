@@ -27,9 +27,9 @@ from pyramid.request import Request
 from pyramid.response import Response
 from pyramid_retry import is_error_retryable
 from sqlalchemy.exc import SQLAlchemyError
-from zope.sqlalchemy import mark_changed
 
 from ..clock import utcnow
+from ..db import mark_written
 from ..errors import ServiceUnavailable, ValidationFailed, error_response
 from . import services
 from .services import REPLAYED_HEADERS, StoredResponse
@@ -217,7 +217,7 @@ def record_tween_factory(handler, registry):
         completed = services.complete(session, scope=claim.scope, key=claim.key,
                                       token=claim.token, response=_stored(response),
                                       now=utcnow())
-        mark_changed(session)  # commit it even when the view itself wrote nothing
+        mark_written(session)  # commit it even when the view itself wrote nothing
         if not completed:
             # The lease ran out and another attempt took the key over: this attempt's
             # work must not commit beside the other's.

@@ -1,15 +1,12 @@
 """The wallet ledger: double-entry postings, cached balances, and the service over them.
 
-``request.find_service(ILedgerService)`` is a ``LedgerService`` on the request's session;
-scripts and jobs build ``LedgerService(session)`` themselves.
+``find_service(ILedgerService)`` (on a request or a ``Job``) is a ``LedgerService`` on
+that session; scripts without a registry build ``LedgerService(session)`` themselves.
 """
 
-from .interfaces import ILedgerService, LedgerConflict
-from .services import LedgerService, ledger_service_factory
+from .interfaces import ILedgerService
+from .services import ledger_service_factory
 
 
 def includeme(config) -> None:
     config.register_service_factory(ledger_service_factory, ILedgerService)
-
-
-__all__ = ["ILedgerService", "LedgerConflict", "LedgerService", "includeme"]

@@ -57,6 +57,9 @@ class ILedgerService(Interface):
         """``{"balance", "totalIn", "totalOut"}``: the balance and the lifetime sums of
         what came in and went out, O(1)."""
 
+    def clawed_back(owner_id, asset):
+        """How much of ``asset`` clawbacks have taken from ``owner_id`` in all."""
+
     def lock_accounts(owner_ids, asset):
         """Lock the owners' accounts of ``asset`` (creating them) in ascending id order
         until the transaction ends, so a check that must hold under concurrency (a daily

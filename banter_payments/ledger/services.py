@@ -20,12 +20,12 @@ How a posting is made, and why each step is there:
 6. Entries are inserted after the balance update that locked their account, so within
    one account entry ids grow in commit order: keyset pages are stable under inserts.
 
-Every write is an ORM-enabled statement (``insert(Posting)``, not
-``insert(Posting.__table__)``): zope.sqlalchemy only commits a request's session it saw
-change, and it does not see plain Core statements.
+Writes go through ``banter_payments.db`` (``insert_ignoring_conflict`` for the
+dialect's ``ON CONFLICT DO NOTHING``, ``write`` so that zope.sqlalchemy commits a session
+whose only writes are statements).
 
-``LedgerService(session)`` works on any session: the request's (``request.dbsession``,
-through ``request.find_service(ILedgerService)``) or a script's.
+``LedgerService(session)`` works on any session: the request's or a job's (both through
+``find_service(ILedgerService)``), or a script's.
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from zope.interface import implementer
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import utcnow
+from ..db import insert_ignoring_conflict, locked, update_returning, write
 from ..errors import InsufficientFunds
 from .cursors import decode_cursor, encode_cursor
 from .interfaces import ILedgerService, LedgerConflict
@@ -223,6 +223,17 @@ class LedgerService:
         entries = entries[:limit]
         return entries, encode_cursor(entries[-1].id) if more else None
 
+    def clawed_back(self, owner_id: str, asset: str) -> int:
+        """How much of ``asset`` clawback postings have taken from ``owner_id`` in all:
+        it left the balance, but was not spent."""
+        return int(self.session.scalar(
+            select(func.coalesce(func.sum(-Entry.amount), 0))
+            .join(Posting, Posting.id == Entry.posting_id)
+            .join(Account, Account.id == Entry.account_id)
+            .where(_user_account(owner_id, asset), Posting.kind == "clawback",
+                   Entry.amount < 0)
+        ))
+
     def posting(self, reference: str) -> Posting | None:
         """The posting made under ``reference``, with its entries, or None."""
         return self.session.scalars(
@@ -244,14 +255,14 @@ class LedgerService:
             ids = self._account_ids(keys)
             # RETURNING the entity puts the new posting in the session as it is, with
             # no second SELECT to load it.
-            posting = self.session.scalars(
-                self._insert(Posting)
+            posting = write(
+                self.session,
+                insert_ignoring_conflict(self.session, Posting, ["reference"])
                 .values(reference=reference, kind=kind, description=description,
                         request=request, metadata_=dict(metadata or {}),
                         created_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["reference"])
                 .returning(Posting)
-            ).one_or_none()
+            ).scalars().one_or_none()
             if posting is None:
                 # Posted before, here or by a concurrent transaction that committed.
                 existing = self.posting(reference)
@@ -262,7 +273,7 @@ class LedgerService:
             after = self._apply(legs, ids)
             if legs:
                 # One multi-row INSERT rather than a statement per entry.
-                self.session.execute(insert(Entry).values([
+                write(self.session, insert(Entry).values([
                     {
                         "posting_id": posting.id,
                         "account_id": ids[leg.key],
@@ -287,22 +298,23 @@ class LedgerService:
         after = {}
         for key in sorted(deltas, key=ids.__getitem__):
             delta = deltas[key]
-            new_balance = self.session.execute(
+            row = update_returning(
+                self.session,
                 update(Account)
                 .where(Account.id == ids[key], Account.balance + delta >= 0)
                 .values(balance=Account.balance + delta,
                         total_in=Account.total_in + max(delta, 0),
                         total_out=Account.total_out + max(-delta, 0))
-                .returning(Account.balance)
-                .execution_options(synchronize_session=False)
-            ).scalar()
-            if new_balance is None:
+                .execution_options(synchronize_session=False),
+                Account.balance,
+            )
+            if row is None:
                 balance = self.session.scalar(select(Account.balance)
                                               .where(Account.id == ids[key]))
                 raise InsufficientFunds(details={
                     "asset": key[2], "balance": balance, "required": -delta,
                 })
-            after[key] = new_balance
+            after[key] = row.balance
         return after
 
     def _account_ids(self, keys: Iterable[AccountKey]) -> dict[AccountKey, int]:
@@ -313,12 +325,13 @@ class LedgerService:
         missing = [key for key in keys if key not in ids]
         for key in missing:
             owner_kind, owner_id, asset = key
-            created = self.session.execute(
-                self._insert(Account)
+            created = write(
+                self.session,
+                insert_ignoring_conflict(self.session, Account,
+                                         ["owner_kind", "owner_id", "asset"])
                 .values(owner_kind=owner_kind, owner_id=owner_id, asset=asset,
                         balance=None if owner_kind == SYSTEM else 0,
                         total_in=0, total_out=0, created_at=utcnow())
-                .on_conflict_do_nothing(index_elements=["owner_kind", "owner_id", "asset"])
                 .returning(Account.id)
             ).scalar()
             if created is not None:
@@ -347,23 +360,13 @@ class LedgerService:
         user_ids = sorted(account_id for key, account_id in ids.items() if key[0] == USER)
         if not user_ids:
             return {}
-        rows = self.session.execute(
+        rows = self.session.execute(locked(
             select(Account.id, Account.balance).where(Account.id.in_(user_ids))
-            .order_by(Account.id).with_for_update()
-        )
+            .order_by(Account.id)
+        ))
         balances = {account_id: balance for account_id, balance in rows}
         return {key: balances[account_id] for key, account_id in ids.items()
                 if account_id in balances}
-
-    def _insert(self, entity):
-        """An ORM-enabled INSERT (so zope.sqlalchemy sees the session changed and commits
-        it) that knows ON CONFLICT on both databases."""
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            return postgresql.insert(entity)
-        if dialect == "sqlite":
-            return sqlite.insert(entity)
-        raise RuntimeError(f"the ledger supports PostgreSQL and SQLite, not {dialect}")
 
     def _amounts(self, amounts: Mapping[str, int]) -> dict[str, int]:
         if not isinstance(amounts, Mapping) or not amounts:
@@ -422,5 +425,6 @@ def _user_account(owner_id: str, asset: str):
                 Account.asset == asset)
 
 
-def ledger_service_factory(context, request) -> LedgerService:
-    return LedgerService(request.dbsession, assets=registered_assets(request.registry))
+def ledger_service_factory(context: Any, source: Any) -> LedgerService:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    return LedgerService(source.dbsession, assets=registered_assets(source.registry))

@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "banter_payments.models"
 
 CORE_MODEL_MODULES = (
     "banter_payments.orders.models",
+    "banter_payments.payments.models",
     "banter_payments.idempotency.models",
     "banter_payments.refunds.models",
     "banter_payments.sandbox.models",

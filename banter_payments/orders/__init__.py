@@ -1,17 +1,18 @@
-from ..api import BodyVariants
-from .responses import ORDER, ORDER_PAGE
-from .schemas import CatalogOrderBody, EmptyBody, OrderListQuery, ServiceOrderBody, VerifyBody
+"""Orders: create, list, show, retry (the verify route is the payments package's)."""
 
-ORDER_ERRORS = {400: "validation_failed", 401: "unauthenticated", 404: "not_found",
-                502: "gateway_error"}
+from ..api import BodyVariants
+from .interfaces import IOrderQueries
+from .responses import ORDER, ORDER_ERRORS, ORDER_PAGE
+from .schemas import CatalogOrderBody, EmptyBody, OrderListQuery, ServiceOrderBody
+from .services import order_queries_factory
 
 
 def includeme(config):
+    config.register_service_factory(order_queries_factory, IOrderQueries)
     config.add_route("payments.orders.create", "/orders", request_method="POST")
     config.add_route("payments.orders.list", "/orders", request_method="GET")
     config.add_route("payments.orders.show", "/orders/{order_id}", request_method="GET")
     config.add_route("payments.orders.retry", "/orders/{order_id}/retry")
-    config.add_route("payments.verify", "/verify")
 
     config.add_api_operation(
         "payments.orders.create", "POST", tag="orders", permission="user",
@@ -36,13 +37,6 @@ def includeme(config):
         "payments.orders.show", "GET", tag="orders", permission="user",
         summary="One order; poll until isConfirmed",
         responses={200: "Order", 401: "unauthenticated", 404: "not_found"},
-        response_schema=ORDER,
-    )
-    config.add_api_operation(
-        "payments.verify", "POST", tag="orders", permission="user", body=VerifyBody,
-        summary="Verify Razorpay Checkout's signature and confirm the payment with Razorpay",
-        responses={200: "Order", **ORDER_ERRORS, 409: "conflict: payment does not match",
-                   400: "validation_failed or signature_invalid"},
         response_schema=ORDER,
     )
     config.add_api_operation(

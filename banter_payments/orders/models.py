@@ -1,13 +1,14 @@
-"""Orders and their payment attempts.
+"""Orders: what we asked Razorpay to collect.
 
-An ``Order`` is what we asked Razorpay to collect; a ``Payment`` is one attempt to pay it
-(an order may see several: a failed card, then UPI). Their statuses only ever move
-forward, along the tables in ``banter_payments.payments.transitions``.
+Each order has its payment attempts (``banter_payments.payments.models.Payment``: an
+order may see several, a failed card then UPI). Statuses only ever move forward, along
+the tables in ``banter_payments.payments.transitions``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -15,6 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..clock import utcnow
 from ..ids import new_id
 from ..models.meta import Base, Money
+
+if TYPE_CHECKING:  # the payments package depends on orders, never the other way
+    from ..payments.models import Payment
+
+# An order in one of these states may still be paid; reconciliation looks at them.
+OPEN_ORDER_STATUSES = ("created", "attempted", "verified")
 
 
 class Order(Base):
@@ -90,33 +97,3 @@ class Order(Base):
             if payment.status in ("captured", "refunded"):
                 return payment
         return self.payments[-1]
-
-
-class Payment(Base):
-    __tablename__ = "payments"
-    __table_args__ = (
-        UniqueConstraint("razorpay_payment_id"),
-        Index("ix_payments_order_id", "order_id"),
-        CheckConstraint(
-            "status IN ('created', 'authorized', 'captured', 'refunded', 'failed')",
-            name="status_known",
-        ),
-    )
-
-    id: Mapped[str] = mapped_column(String(40), primary_key=True,
-                                    default=lambda: new_id("pmt"))
-    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"))
-    razorpay_payment_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    method: Mapped[str | None] = mapped_column(String(32))
-    amount: Mapped[int] = mapped_column(Money)
-    currency: Mapped[str] = mapped_column(String(3))
-    error_code: Mapped[str | None] = mapped_column(String(64))
-    error_description: Mapped[str | None] = mapped_column(String(500))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    authorized_at: Mapped[dt.datetime | None]
-    captured_at: Mapped[dt.datetime | None]
-    failed_at: Mapped[dt.datetime | None]
-
-    order: Mapped[Order] = relationship(back_populates="payments")

@@ -77,3 +77,8 @@ ORDER_PAGE = {
     "required": ["items", "nextCursor"],
     "properties": {"items": {"type": "array", "items": ORDER}, "nextCursor": _NULLABLE_STRING},
 }
+
+# The errors of every route that answers an Order (the verify route's too).
+ORDER_ERRORS = {400: "validation_failed", 401: "unauthenticated", 404: "not_found",
+                502: "gateway_error"}
+

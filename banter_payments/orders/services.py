@@ -12,16 +12,18 @@ from typing import Any
 import sqlalchemy as sa
 from pyramid.request import Request
 from sqlalchemy.orm import Session, selectinload
+from zope.interface import implementer
 
 from ..catalog.registry import MINIMUM_AMOUNT, CatalogItem, catalog
 from ..clock import isoformat
 from ..cursors import decode_cursor, page
+from ..db import lock_key
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..gateway.interfaces import IPaymentGateway
 from ..ids import new_id
-from ..payments.transitions import OPEN_ORDER_STATUSES
 from ..security import Identity
-from .models import Order
+from .interfaces import IOrderQueries
+from .models import OPEN_ORDER_STATUSES, Order
 
 
 def _gateway(request: Request) -> IPaymentGateway:
@@ -73,23 +75,11 @@ def _check_amount(request: Request, amount: int, currency: str) -> None:
             details={"amount": f"must be at least {minimum} ({currency} minor units)"})
 
 
-def _serialize(session: Session, key: str) -> None:
-    """Let one transaction at a time past this point for ``key``, until it ends.
-
-    PostgreSQL: a transaction-level advisory lock (it guards a check-then-insert, not a
-    row, so webhooks for the same order never wait on it). SQLite: the writer already
-    holds the database's write lock (BEGIN IMMEDIATE), which serializes as much.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                        {"key": key})
-
-
 def create_service_order(request: Request, identity: Identity, body: dict) -> Order:
     session = request.dbsession
     _check_amount(request, body["amount"], body["currency"])
     # Two concurrent requests for one object must not both pass the check below.
-    _serialize(session, f"service-order:{body['sourceApp']}:{body['externalRef']}")
+    lock_key(session, f"service-order:{body['sourceApp']}:{body['externalRef']}")
     open_order = session.scalar(
         sa.select(Order.id).where(
             Order.source_app == body["sourceApp"],
@@ -117,7 +107,7 @@ def retry_order(request: Request, identity: Identity, order: Order) -> Order:
         raise Conflict("A paid order cannot be retried.")
     if order.status != "expired" and not _last_attempt_failed(order):
         raise Conflict("Only an order whose payment failed, or that expired, can be retried.")
-    _serialize(request.dbsession, f"retry:{order.id}")
+    lock_key(request.dbsession, f"retry:{order.id}")
     if request.dbsession.scalar(sa.select(Order.id).where(Order.retry_of_id == order.id)):
         raise Conflict("This order has been retried already; retry the newest one.")
     retry = Order(
@@ -239,3 +229,25 @@ def order_to_json(request: Request, order: Order, *, checkout: bool = False) -> 
     if checkout:
         data["checkout"] = checkout_options(request, order)
     return data
+
+
+@implementer(IOrderQueries)
+class OrderQueries:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def paid_totals(self, user_id: str, sku_prefix: str) -> list[tuple[str, int, int]]:
+        rows = self.session.execute(
+            sa.select(Order.currency, sa.func.count(),
+                      sa.func.sum(Order.amount - Order.refunded_amount))
+            .where(Order.user_id == user_id, Order.status == "paid",
+                   Order.sku.startswith(sku_prefix, autoescape=True))
+            .group_by(Order.currency).order_by(Order.currency)
+        ).all()
+        # int(): PostgreSQL sums bigints into a numeric.
+        return [(currency, int(count), int(amount)) for currency, count, amount in rows]
+
+
+def order_queries_factory(context: Any, source: Any) -> OrderQueries:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    return OrderQueries(source.dbsession)

@@ -1,9 +1,9 @@
 """The core's webhook handlers: every payment-bearing event feeds the one state machine.
 
 They are registered with ``config.add_webhook_handler`` exactly as a plugin's would be.
-Each takes the payment entity the signed event carries and hands it to
-``apply_gateway_payment``; which event it came in does not matter, because the entity's
-own status says what happened (``order.paid`` carries the captured payment, a
+Each takes the payment entity the signed event carries and hands it to the
+``IPaymentService``'s ``apply_gateway_payment``; which event it came in does not matter,
+because the entity's own status says what happened (``order.paid`` carries the captured payment, a
 ``refund.*`` event the payment as the refund left it). Events may arrive in any order,
 more than once, or not at all; the state machine moves forward only, so each one either
 moves something forward or changes nothing.
@@ -19,13 +19,8 @@ from typing import Any
 from pyramid.request import Request
 
 from ..webhooks.registry import IgnoreEvent, RejectEvent
-from .service import (
-    MalformedPaymentEntity,
-    PaymentMismatch,
-    PaymentReport,
-    apply_gateway_payment,
-    find_order,
-)
+from .interfaces import IPaymentService
+from .services import MalformedPaymentEntity, PaymentMismatch, PaymentReport
 
 PAYMENT_EVENTS = (
     "payment.authorized",
@@ -61,11 +56,12 @@ def apply_payment_event(request: Request, event: dict[str, Any], delivery: Any) 
     if order_entity is not None and order_entity.get("id") != razorpay_order_id:
         raise RejectEvent("The event's order and payment entities disagree.",
                           {"payload.order.id": "must be the payment's order_id"})
-    order = find_order(request.dbsession, razorpay_order_id)
+    payments = request.find_service(IPaymentService)
+    order = payments.find_order(razorpay_order_id)
     if order is None:
         raise IgnoreEvent(f"no order {razorpay_order_id} here")
     try:
-        apply_gateway_payment(request, order, payment, source="webhook")
+        payments.apply_gateway_payment(order, payment, source="webhook")
     except PaymentMismatch as exc:
         raise RejectEvent(f"The payment does not match order {order.id}.",
                           exc.details) from None

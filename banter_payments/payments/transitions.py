@@ -43,8 +43,6 @@ TABLES: MappingProxyType[str, MappingProxyType[str, frozenset[str]]] = MappingPr
 })
 
 PAYMENT_STATUSES = frozenset(PAYMENT_TRANSITIONS)
-# An order in one of these states may still be paid; reconciliation looks at them.
-OPEN_ORDER_STATUSES = ("created", "attempted", "verified")
 
 
 def _table(kind: str) -> MappingProxyType[str, frozenset[str]]:

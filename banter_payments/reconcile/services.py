@@ -16,39 +16,35 @@ Each order is handled in three steps, never holding a row lock across a gateway 
 2. fetch the order's payments from the gateway, outside any transaction;
 3. apply them in a transaction of their own, and release the lease.
 
-The job runs on a request whose transaction manager is idle (a console script's, or one
-made by ``job_request``), because it commits once per order.
+The job runs on a ``banter_payments.jobs.Job`` (a session and an idle transaction
+manager, no request), because it commits once per order: ``Job(registry)
+.find_service(IReconcileService).reconcile_orders()``, from the console script, the
+admin route or a worker alike.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.request import Request
-from pyramid.scripting import prepare
+from sqlalchemy.orm import Session
+from zope.interface import implementer
 
 from ..clock import utcnow
+from ..db import insert_unless_present, locked, write
 from ..errors import APIError
 from ..gateway.interfaces import IPaymentGateway
-from ..orders.models import Order
-from ..payments.service import (
-    MalformedPaymentEntity,
-    PaymentMismatch,
-    PaymentReport,
-    apply_gateway_payment,
-    capture_if_ours,
-)
-from ..payments.sql import insert_unless_present, write
-from ..payments.transitions import OPEN_ORDER_STATUSES, sources
-from ..refunds.services import resume_pending_refunds
+from ..orders.models import OPEN_ORDER_STATUSES, Order
+from ..payments.interfaces import IPaymentService
+from ..payments.services import MalformedPaymentEntity, PaymentMismatch, PaymentReport
+from ..payments.transitions import sources
+from ..refunds.interfaces import IRefundService
+from .interfaces import IReconcileService
 from .models import ReconcileCheck
 
 log = logging.getLogger(__name__)
@@ -99,56 +95,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
-@contextlib.contextmanager
-def job_request(registry, *, base_url: str | None = None) -> Iterator[Request]:
-    """A request for a job to run on, with its own idle transaction manager.
-
-    It is a POST so that its session is the writer (``BEGIN IMMEDIATE`` on SQLite).
-    """
-    request = Request.blank("/", base_url=base_url, method="POST")
-    env = prepare(request=request, registry=registry)
-    try:
-        yield env["request"]
-    finally:
-        env["closer"]()
-
-
-def reconcile_orders(request: Request, *, now: dt.datetime | None = None,
-                     batch_size: int = DEFAULT_BATCH, max_batches: int | None = None,
-                     worker: str | None = None) -> ReconcileReport:
-    """Reconcile every open order older than ``orders.reconcile_after_seconds``.
-
-    ``request.tm`` must be idle: each claim and each order gets its own transaction.
-    Batches continue until nothing is left to claim (or ``max_batches``).
-    """
-    settings = request.registry.settings
-    now = now or utcnow()
-    worker = worker or worker_name()
-    cutoff = now - dt.timedelta(seconds=settings["orders.reconcile_after_seconds"])
-    expire_cutoff = now - dt.timedelta(seconds=settings["orders.expire_after_seconds"])
-    report = ReconcileReport()
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        batches += 1
-        with request.tm:
-            claimed = _claim(request.dbsession, now, cutoff, batch_size, worker)
-        if not claimed:
-            break
-        for item in claimed:
-            report.checked += 1
-            _reconcile_one(request, item, now, expire_cutoff, report)
-    # Refunds left pending without a gateway answer (a timeout, a crash) go out again
-    # with their own idempotency key: Razorpay answers with the refund it already made,
-    # or makes it now.
-    refunds = resume_pending_refunds(
-        request, now=now, older_than_seconds=settings["orders.reconcile_after_seconds"])
-    report.refunds_resumed.extend(refunds["resumed"])
-    report.errors.update({f"refund:{rid}": error for rid, error in refunds["errors"].items()})
-    log.info("reconcile: checked %d, paid %d, expired %d, errors %d", report.checked,
-             len(report.paid), len(report.expired), len(report.errors))
-    return report
-
-
 def _claim(session, now: dt.datetime, cutoff: dt.datetime, limit: int,
            worker: str) -> list[_Claimed]:
     # Leased by a live worker, or already checked in this run (checked_at = its now).
@@ -157,12 +103,11 @@ def _claim(session, now: dt.datetime, cutoff: dt.datetime, limit: int,
         sa.or_(_checks.c.claimed_until > now, _checks.c.checked_at >= now),
     )
     candidates = session.execute(
-        sa.select(_orders.c.id, _orders.c.razorpay_order_id)
+        locked(sa.select(_orders.c.id, _orders.c.razorpay_order_id)
         .where(_orders.c.status.in_(OPEN_ORDER_STATUSES), _orders.c.created_at <= cutoff,
                ~busy_or_done)
         .order_by(_orders.c.created_at, _orders.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=_orders)
+        .limit(limit), skip_locked=True, of=_orders)
     ).all()
     until = now + dt.timedelta(seconds=LEASE_SECONDS)
     claimed = []
@@ -197,90 +142,146 @@ def _release(session, order_id: str, now: dt.datetime, result: str) -> None:
     )
 
 
-def _reconcile_one(request: Request, item: _Claimed, now: dt.datetime,
-                   expire_cutoff: dt.datetime, report: ReconcileReport) -> None:
-    entities: list[dict] = []
-    if item.razorpay_order_id:
-        try:
-            entities = request.find_service(IPaymentGateway).fetch_order_payments(
-                item.razorpay_order_id
-            )
-        except APIError as exc:
-            report.errors[item.order_id] = exc.message
-            log.warning("reconcile %s: %s", item.order_id, exc.message)
-            with request.tm:
-                _release(request.dbsession, item.order_id, now, f"error: {exc.message}")
-            return
-    try:
-        entities = _capture_first(request, item.order_id, entities)
-        with request.tm:
-            result = _apply(request, item.order_id, entities, now, expire_cutoff, report)
-            _release(request.dbsession, item.order_id, now, result)
-    except Exception as exc:  # one bad order must not stop the others
-        message = exc.message if isinstance(exc, APIError) else f"{type(exc).__name__}: {exc}"
-        report.errors[item.order_id] = message
-        log.exception("reconcile %s failed", item.order_id)
-        with request.tm:
-            _release(request.dbsession, item.order_id, now, f"error: {message}")
+@implementer(IReconcileService)
+class ReconcileService:
+    """The reconcile job, bound to a session and its idle transaction manager (a
+    ``Job``'s), the gateway, the payment and refund services and the settings."""
 
+    def __init__(self, session: Session, tm: Any, gateway: IPaymentGateway,
+                 payments: IPaymentService, refunds: IRefundService, settings: dict):
+        self.session = session
+        self.tm = tm
+        self.gateway = gateway
+        self.payments = payments
+        self.refunds = refunds
+        self.settings = settings
 
-def _capture_first(request: Request, order_id: str, entities: list) -> list:
-    """With manual capture, capture what is ours to capture before the transaction that
-    applies the payments opens: an order with a failed attempt and a later authorized one
-    would otherwise hold the order's row lock, written for the first, across the capture
-    call for the second. At most one payment is captured for an order."""
-    if request.registry.settings["razorpay.capture"] != "manual":
-        return entities
-    with request.tm:
-        order = request.dbsession.get(Order, order_id)
-    captured_one = False
-    result = []
-    for entity in entities:
-        if not captured_one and isinstance(entity, dict) \
-                and entity.get("order_id") == order.razorpay_order_id:
+    def reconcile_orders(self, *, now: dt.datetime | None = None,
+                         batch_size: int = DEFAULT_BATCH, max_batches: int | None = None,
+                         worker: str | None = None) -> ReconcileReport:
+        """Reconcile every open order older than ``orders.reconcile_after_seconds``.
+
+        ``self.tm`` must be idle (a job's): each claim and each order gets its own transaction.
+        Batches continue until nothing is left to claim (or ``max_batches``).
+        """
+        settings = self.settings
+        now = now or utcnow()
+        worker = worker or worker_name()
+        cutoff = now - dt.timedelta(seconds=settings["orders.reconcile_after_seconds"])
+        expire_cutoff = now - dt.timedelta(seconds=settings["orders.expire_after_seconds"])
+        report = ReconcileReport()
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            batches += 1
+            with self.tm:
+                claimed = _claim(self.session, now, cutoff, batch_size, worker)
+            if not claimed:
+                break
+            for item in claimed:
+                report.checked += 1
+                self._reconcile_one(item, now, expire_cutoff, report)
+        # Refunds left pending without a gateway answer (a timeout, a crash) go out again
+        # with their own idempotency key: Razorpay answers with the refund it already made,
+        # or makes it now.
+        refunds = self.refunds.resume_pending_refunds(
+            now=now, older_than_seconds=settings["orders.reconcile_after_seconds"])
+        report.refunds_resumed.extend(refunds["resumed"])
+        report.errors.update({f"refund:{rid}": error for rid, error in refunds["errors"].items()})
+        log.info("reconcile: checked %d, paid %d, expired %d, errors %d", report.checked,
+                 len(report.paid), len(report.expired), len(report.errors))
+        return report
+
+    def _reconcile_one(self, item: _Claimed, now: dt.datetime,
+                       expire_cutoff: dt.datetime, report: ReconcileReport) -> None:
+        entities: list[dict] = []
+        if item.razorpay_order_id:
             try:
-                applied = capture_if_ours(request, order, entity)
-            except MalformedPaymentEntity:
-                applied = entity
-            captured_one = applied is not entity
-            entity = applied
-        result.append(entity)
-    return result
-
-
-def _apply(request: Request, order_id: str, entities: list[dict], now: dt.datetime,
-           expire_cutoff: dt.datetime, report: ReconcileReport) -> str:
-    session = request.dbsession
-    order = session.get(Order, order_id, populate_existing=True)
-    before = order.status
-    money_pending = False
-    mismatched = False
-    # Oldest attempt first, so states move in the order they happened.
-    for entity in sorted(entities, key=lambda e: (e.get("created_at") or 0, e.get("id") or "")
-                         if isinstance(e, dict) else (0, "")):
-        if not isinstance(entity, dict) or entity.get("order_id") != order.razorpay_order_id:
-            continue
+                entities = self.gateway.fetch_order_payments(
+                    item.razorpay_order_id
+                )
+            except APIError as exc:
+                report.errors[item.order_id] = exc.message
+                log.warning("reconcile %s: %s", item.order_id, exc.message)
+                with self.tm:
+                    _release(self.session, item.order_id, now, f"error: {exc.message}")
+                return
         try:
-            apply_gateway_payment(request, order, entity, source="reconcile", now=now)
-        except PaymentMismatch:
-            mismatched = True
-            continue
-        status = PaymentReport.from_entity(entity).status
-        money_pending = money_pending or status in ("authorized", "captured")
-    if (order.status in OPEN_ORDER_STATUSES and not money_pending
-            and order.created_at <= expire_cutoff):
-        result = write(session,
-            sa.update(_orders)
-            .where(_orders.c.id == order.id, _orders.c.status.in_(sources("order", "expired")))
-            .values(status="expired", expired_at=now, updated_at=now)
-        )
-        if result.rowcount == 1:
-            session.refresh(order)
-    if mismatched:
-        report.anomalies.append(order.id)
-    if order.status == before:
-        return "anomaly" if mismatched else "unchanged"
-    {"paid": report.paid, "expired": report.expired}.get(
-        order.status, report.attempted
-    ).append(order.id)
-    return order.status
+            entities = self._capture_first(item.order_id, entities)
+            with self.tm:
+                result = self._apply(item.order_id, entities, now, expire_cutoff, report)
+                _release(self.session, item.order_id, now, result)
+        except Exception as exc:  # one bad order must not stop the others
+            message = exc.message if isinstance(exc, APIError) else f"{type(exc).__name__}: {exc}"
+            report.errors[item.order_id] = message
+            log.exception("reconcile %s failed", item.order_id)
+            with self.tm:
+                _release(self.session, item.order_id, now, f"error: {message}")
+
+    def _capture_first(self, order_id: str, entities: list) -> list:
+        """With manual capture, capture what is ours to capture before the transaction that
+        applies the payments opens: an order with a failed attempt and a later authorized one
+        would otherwise hold the order's row lock, written for the first, across the capture
+        call for the second. At most one payment is captured for an order."""
+        if self.settings["razorpay.capture"] != "manual":
+            return entities
+        with self.tm:
+            order = self.session.get(Order, order_id)
+        captured_one = False
+        result = []
+        for entity in entities:
+            if not captured_one and isinstance(entity, dict) \
+                    and entity.get("order_id") == order.razorpay_order_id:
+                try:
+                    applied = self.payments.capture_if_ours(order, entity)
+                except MalformedPaymentEntity:
+                    applied = entity
+                captured_one = applied is not entity
+                entity = applied
+            result.append(entity)
+        return result
+
+    def _apply(self, order_id: str, entities: list[dict], now: dt.datetime,
+               expire_cutoff: dt.datetime, report: ReconcileReport) -> str:
+        session = self.session
+        order = session.get(Order, order_id, populate_existing=True)
+        before = order.status
+        money_pending = False
+        mismatched = False
+        # Oldest attempt first, so states move in the order they happened.
+        for entity in sorted(entities, key=lambda e: (e.get("created_at") or 0, e.get("id") or "")
+                             if isinstance(e, dict) else (0, "")):
+            if not isinstance(entity, dict) or entity.get("order_id") != order.razorpay_order_id:
+                continue
+            try:
+                self.payments.apply_gateway_payment(order, entity, source="reconcile", now=now)
+            except PaymentMismatch:
+                mismatched = True
+                continue
+            status = PaymentReport.from_entity(entity).status
+            money_pending = money_pending or status in ("authorized", "captured")
+        if (order.status in OPEN_ORDER_STATUSES and not money_pending
+                and order.created_at <= expire_cutoff):
+            result = write(session,
+                sa.update(_orders)
+                .where(_orders.c.id == order.id, _orders.c.status.in_(sources("order", "expired")))
+                .values(status="expired", expired_at=now, updated_at=now)
+            )
+            if result.rowcount == 1:
+                session.refresh(order)
+        if mismatched:
+            report.anomalies.append(order.id)
+        if order.status == before:
+            return "anomaly" if mismatched else "unchanged"
+        {"paid": report.paid, "expired": report.expired}.get(
+            order.status, report.attempted
+        ).append(order.id)
+        return order.status
+
+
+def reconcile_service_factory(context: Any, source: Any) -> ReconcileService:
+    """``source`` is a ``banter_payments.jobs.Job`` (its transaction manager is idle)."""
+    return ReconcileService(
+        source.dbsession, source.tm, source.find_service(IPaymentGateway),
+        source.find_service(IPaymentService), source.find_service(IRefundService),
+        source.registry.settings,
+    )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from .handlers import REFUND_EVENTS, apply_refund_event
+from .interfaces import IRefundService
 from .schemas import AdminRefundsQuery, RefundBody
+from .services import refund_service_factory
 
 
 def includeme(config) -> None:
+    config.register_service_factory(refund_service_factory, IRefundService)
     config.add_route("payments.refunds.create", "/orders/{order_id}/refunds",
                      request_method="POST")
     config.add_route("payments.refunds.list", "/orders/{order_id}/refunds",

@@ -23,13 +23,14 @@ import sqlalchemy as sa
 from pyramid.request import Request
 
 from ..clock import utcnow
+from ..db import insert_unless_present
 from ..ids import new_id
-from ..orders.models import Payment
-from ..payments.service import RAZORPAY_ID
-from ..payments.sql import insert_unless_present
+from ..payments.models import Payment
+from ..payments.services import RAZORPAY_ID
 from ..webhooks.registry import IgnoreEvent, RejectEvent
+from .interfaces import IRefundService
 from .models import REFUND_STATUSES, Refund
-from .services import apply_refund_entity, captured_payment
+from .services import captured_payment
 
 REFUND_EVENTS = ("refund.created", "refund.processed", "refund.failed")
 
@@ -138,4 +139,4 @@ def apply_refund_event(request: Request, event: dict[str, Any], delivery: Any) -
     elif refund.amount != entity["amount"] or refund.currency != entity["currency"].upper():
         raise RejectEvent(f"The refund does not match refund {refund.id}.",
                           {"amount": f"event {entity['amount']}, ours {refund.amount}"})
-    apply_refund_entity(request, refund, entity)
+    request.find_service(IRefundService).apply_refund_entity(refund, entity)

@@ -52,32 +52,32 @@ moves back.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import secrets
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.request import Request
 from sqlalchemy.orm import Session
+from zope.interface import implementer
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import isoformat, utcnow
 from ..cursors import decode_cursor, page
+from ..db import locked, update_returning, write
 from ..errors import Conflict, GatewayError, NotFound
-from ..events import RefundFailed, RefundProcessed, emit
+from ..events import EventSink, RefundFailed, RefundProcessed
 from ..gateway.interfaces import IPaymentGateway
 from ..ledger.interfaces import ILedgerService
 from ..ledger.services import LedgerService
-from ..orders.models import Order, Payment
-from ..payments.service import RAZORPAY_ID
-from ..payments.sql import write
+from ..orders.models import Order
+from ..payments.models import Payment
+from ..payments.services import RAZORPAY_ID
 from .clawback import clawback_for
+from .interfaces import IRefundService
 from .models import Refund
 
 log = logging.getLogger(__name__)
 
-GATEWAY_KEY = "banter_payments.refunds.gateway_key"
 COUNTED_STATUSES = ("pending", "processed")
 
 _refunds = Refund.__table__
@@ -88,24 +88,6 @@ class KeyReused(Conflict):
     status = 422
     code = "idempotency_key_reused"
     message = "This Idempotency-Key was used for a different refund."
-
-
-# Step 1: reserve
-
-
-def _gateway_key(request: Request, order_id: str) -> str:
-    """The X-Refund-Idempotency key of this request's refund (at least 10 characters)."""
-    environ = request.environ
-    if GATEWAY_KEY not in environ:
-        from ..idempotency.tweens import ACTIVE
-
-        claim = environ.get(ACTIVE)
-        if claim is not None:
-            seed = f"{claim.scope}\n{claim.key}\n{order_id}".encode()
-            environ[GATEWAY_KEY] = "rfk_" + hashlib.sha256(seed).hexdigest()[:40]
-        else:
-            environ[GATEWAY_KEY] = "rfk_" + secrets.token_hex(20)
-    return environ[GATEWAY_KEY]
 
 
 def _captured_payments(order_ids) -> sa.Select:
@@ -150,120 +132,10 @@ def committed_amount(session: Session, paying_payment_id: str) -> int:
     return int(total)  # PostgreSQL's SUM of a bigint is a numeric
 
 
-def _reserve(request: Request, order_id: str, *, amount: int | None, reason: str,
-             notes: dict, gateway_key: str) -> Refund:
-    settings = request.registry.settings
-    writer, _ = request.registry["banter_payments.session_factories"]
-    with writer() as session, session.begin():
-        existing = session.scalar(
-            sa.select(Refund).where(Refund.gateway_idempotency_key == gateway_key))
-        if existing is not None:
-            if existing.order_id != order_id or (amount is not None
-                                                 and existing.amount != amount):
-                raise KeyReused()
-            return existing
-        order = session.scalar(sa.select(Order).where(Order.id == order_id).with_for_update())
-        if order is None:
-            raise NotFound("No such order.")
-        payment = captured_payment(session, order_id) if order.status == "paid" else None
-        if payment is None:
-            raise Conflict("Only a paid order can be refunded.",
-                           details={"status": order.status})
-        committed = committed_amount(session, payment.id)
-        remaining = order.amount - committed
-        if remaining <= 0:
-            raise Conflict("This order has been refunded in full.",
-                           details={"remaining": 0})
-        amount = remaining if amount is None else amount
-        if amount > remaining:
-            raise Conflict("The refund is larger than what is left to refund.",
-                           details={"remaining": remaining, "requested": amount})
-        if settings["refunds.require_full_clawback"]:
-            _check_clawback_collectable(request, session, order, before=committed,
-                                        amount=amount)
-        refund = Refund(
-            order_id=order.id, payment_id=payment.id,
-            razorpay_payment_id=payment.razorpay_payment_id, amount=amount,
-            currency=order.currency, status="pending", reason=reason,
-            created_by=request.identity.user_id, gateway_idempotency_key=gateway_key,
-            notes=notes,
-        )
-        session.add(refund)
-        session.flush()
-        return refund
-
-
 def _clawback_plan(order: Order, *, before: int, amount: int) -> dict[str, int]:
     if not (order.user_id and order.grants and order.fulfilled_at is not None):
         return {}
     return clawback_for(order.grants, before=before, amount=amount, captured=order.amount)
-
-
-def _check_clawback_collectable(request: Request, session: Session, order: Order, *,
-                                before: int, amount: int) -> None:
-    """``refunds.require_full_clawback``: refuse a refund the wallet cannot pay back.
-
-    Checked when the refund is reserved; a balance spent between this check and the
-    refund's processing still ends as a recorded shortfall, never a negative balance.
-    """
-    plan = {asset: qty for asset, qty in _clawback_plan(order, before=before,
-                                                        amount=amount).items() if qty}
-    if not plan:
-        return
-    ledger = LedgerService(session, assets=registered_assets(request.registry))
-    balances = ledger.balances(order.user_id, plan)
-    short = {asset: qty - balances[asset] for asset, qty in plan.items()
-             if balances[asset] < qty}
-    if short:
-        raise Conflict("The buyer has already spent what this refund would take back.",
-                       details={"clawback": plan, "shortfall": short})
-
-
-# Steps 2 and 3: the gateway, then its answer
-
-
-def create_refund(request: Request, order_id: str, *, amount: int | None, reason: str,
-                  notes: dict | None = None) -> Refund:
-    """Reserve, ask the gateway, record its answer; returns the refund as it now is."""
-    gateway_key = _gateway_key(request, order_id)
-    reserved = _reserve(request, order_id, amount=amount, reason=reason,
-                        notes=dict(notes or {}), gateway_key=gateway_key)
-    session = request.dbsession
-    if reserved.status != "pending" or reserved.razorpay_refund_id is not None:
-        return session.get(Refund, reserved.id)  # settled already: a retried request
-    gateway = request.find_service(IPaymentGateway)
-    gateway_notes = {**reserved.notes, "refund_id": reserved.id, "order_id": order_id}
-    try:
-        entity = gateway.refund_payment(reserved.razorpay_payment_id, reserved.amount,
-                                        gateway_key, gateway_notes, reserved.id)
-    except GatewayError as exc:
-        if exc.details.get("reason") != "bad_request":
-            log.warning("refund %s: outcome unknown (%s); it stays pending", reserved.id,
-                        exc.details.get("reason"))
-            raise GatewayError(exc.message, details={**exc.details,
-                                                     "refundId": reserved.id}) from None
-        refund = session.get(Refund, reserved.id)
-        mark_failed(request, refund, failure_reason=exc.message)
-        return refund
-    refund = session.get(Refund, reserved.id)
-    apply_refund_entity(request, refund, entity)
-    return refund
-
-
-def apply_refund_entity(request: Request, refund: Refund, entity: dict[str, Any]) -> None:
-    """Record a refund entity the gateway sent us (API answer or signed webhook)."""
-    razorpay_refund_id = entity.get("id")
-    if isinstance(razorpay_refund_id, str) and RAZORPAY_ID.match(razorpay_refund_id) \
-            and refund.razorpay_refund_id is None:
-        write(request.dbsession, sa.update(_refunds)
-              .where(_refunds.c.id == refund.id, _refunds.c.razorpay_refund_id.is_(None))
-              .values(razorpay_refund_id=razorpay_refund_id, updated_at=utcnow()))
-        request.dbsession.refresh(refund)
-    status = entity.get("status")
-    if status == "processed":
-        mark_processed(request, refund)
-    elif status == "failed":
-        mark_failed(request, refund, failure_reason="The gateway reports the refund failed.")
 
 
 def _to_processed(session: Session, refund_id: str, was: str, now: dt.datetime) -> bool:
@@ -271,95 +143,6 @@ def _to_processed(session: Session, refund_id: str, was: str, now: dt.datetime) 
                  .where(_refunds.c.id == refund_id, _refunds.c.status == was)
                  .values(status="processed", processed_at=now, updated_at=now)
                  ).rowcount == 1
-
-
-def mark_processed(request: Request, refund: Refund, *,
-                   now: dt.datetime | None = None) -> bool:
-    """pending (or failed) -> processed, once: the winner settles it.
-
-    The money has left, whatever we thought before: a refund we had marked failed is
-    settled all the same. Settling a refund that applies to the order counts it there and
-    claws back; any other refund is only recorded (see the module docstring).
-    """
-    session = request.dbsession
-    now = now or utcnow()
-    won = _to_processed(session, refund.id, "pending", now)
-    if not won and _to_processed(session, refund.id, "failed", now):
-        won = True
-        log.warning("refund %s: the gateway says processed, we had it failed; settling it",
-                    refund.id)
-    if not won:
-        session.refresh(refund)
-        return False
-    paying = captured_payment(session, refund.order_id)
-    if applies_to_order(refund, paying.id if paying is not None else None):
-        collected, shortfall = _settle_order(request, refund, now)
-        write(session, sa.update(_refunds).where(_refunds.c.id == refund.id)
-              .values(clawed_back=collected, shortfall=shortfall,
-                      has_shortfall=any(shortfall.values())))
-    elif not refund.automatic:
-        log.warning("refund %s of payment %s: not the payment that paid order %s; "
-                    "recorded, not counted on the order, nothing clawed back", refund.id,
-                    refund.razorpay_payment_id, refund.order_id)
-    session.refresh(refund)
-    log.info("refund %s of order %s processed", refund.id, refund.order_id)
-    emit(request, RefundProcessed(request, refund))
-    return True
-
-
-def _settle_order(request: Request, refund: Refund,
-                  now: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
-    """Count a processed refund on its order and claw back the order's grants.
-
-    Only for a refund that applies to the order: the reservation ceiling counts exactly
-    these, so ``refunded_amount`` never goes past the order's amount.
-    """
-    session = request.dbsession
-    refunded = _orders.c.refunded_amount + refund.amount
-    after = write(session, sa.update(_orders)
-                  .where(_orders.c.id == refund.order_id)
-                  .values(refunded_amount=refunded, updated_at=now,
-                          refund_status=sa.case((refunded >= _orders.c.amount, "full"),
-                                                else_="partial"))
-                  .returning(_orders.c.refunded_amount)).scalar_one()
-    order = session.get(Order, refund.order_id)
-    session.refresh(order)
-    plan = _clawback_plan(order, before=after - refund.amount, amount=refund.amount)
-    wanted = {asset: qty for asset, qty in plan.items() if qty > 0}
-    collected = dict.fromkeys(plan, 0)
-    shortfall = dict.fromkeys(plan, 0)
-    if wanted:
-        ledger = request.find_service(ILedgerService)
-        _posting, got, short = ledger.clawback(
-            order.user_id, wanted, reference=f"refund:{refund.id}",
-            description=f"Refund of {order.title}",
-            metadata={"orderId": order.id, "refundId": refund.id},
-        )
-        collected.update(got)
-        shortfall.update(short)
-        if any(short.values()):
-            log.warning("refund %s: could not claw back %s from %s (already spent)",
-                        refund.id, short, order.user_id)
-    return collected, shortfall
-
-
-def mark_failed(request: Request, refund: Refund, *, failure_reason: str,
-                now: dt.datetime | None = None) -> bool:
-    """pending -> failed, once; the amount becomes refundable again."""
-    session = request.dbsession
-    now = now or utcnow()
-    won = write(session, sa.update(_refunds)
-                .where(_refunds.c.id == refund.id, _refunds.c.status == "pending")
-                .values(status="failed", failed_at=now, updated_at=now,
-                        failure_reason=failure_reason[:500])).rowcount == 1
-    session.refresh(refund)
-    if not won:
-        if refund.status == "processed":
-            log.warning("refund %s: the gateway says failed, we had it processed", refund.id)
-        return False
-    log.info("refund %s of order %s failed: %s", refund.id, refund.order_id, failure_reason)
-    emit(request, RefundFailed(request, refund))
-    return True
 
 
 # Reading
@@ -398,65 +181,6 @@ def refunds_to_json(session: Session, refunds: list[Refund]) -> list[dict[str, A
             for refund in refunds]
 
 
-# Resuming refunds whose gateway answer never came
-
-
-def resume_pending_refunds(request: Request, *, now: dt.datetime | None = None,
-                           older_than_seconds: int = 15 * 60,
-                           limit: int = 100) -> dict[str, Any]:
-    """Re-send every refund left pending without a gateway answer (a timeout, a crash).
-
-    The refund goes out again with its own ``X-Refund-Idempotency`` key, so Razorpay
-    answers with the refund it made the first time, or makes it now (which is what the
-    admin asked for); either way it is recorded like an API answer. ``request.tm`` must be
-    idle: the list and each refund get their own short transaction, and no transaction
-    is open during a gateway call. Meant for the reconcile job: whatever goes wrong with
-    one refund (any exception) is reported in ``errors`` under its id, its transaction
-    rolls back, and the others still go out.
-    """
-    now = now or utcnow()
-    cutoff = now - dt.timedelta(seconds=older_than_seconds)
-    with request.tm:
-        candidates = request.dbsession.execute(
-            sa.select(Refund.id, Refund.razorpay_payment_id, Refund.amount,
-                      Refund.gateway_idempotency_key, Refund.notes, Refund.order_id)
-            .where(Refund.status == "pending", Refund.razorpay_refund_id.is_(None),
-                   Refund.gateway_idempotency_key.is_not(None), Refund.created_at <= cutoff)
-            .order_by(Refund.id).limit(limit)
-        ).all()
-    gateway = request.find_service(IPaymentGateway)
-    report: dict[str, Any] = {"resumed": [], "errors": {}}
-    for row in candidates:
-        try:
-            resumed = _resume_one(request, gateway, row)
-        except GatewayError as exc:
-            report["errors"][row.id] = exc.message
-        except Exception as exc:  # one refund must not stop the others, nor the job
-            log.exception("refund %s: resuming it failed", row.id)
-            report["errors"][row.id] = _error_text(exc)
-        else:
-            report["resumed"].append(resumed)
-    return report
-
-
-def _resume_one(request: Request, gateway: IPaymentGateway, row: Any) -> dict[str, str]:
-    notes = {**(row.notes or {}), "refund_id": row.id, "order_id": row.order_id}
-    try:
-        entity = gateway.refund_payment(row.razorpay_payment_id, row.amount,
-                                        row.gateway_idempotency_key, notes, row.id)
-    except GatewayError as exc:
-        if exc.details.get("reason") != "bad_request":
-            raise
-        entity = None
-    with request.tm:
-        refund = request.dbsession.get(Refund, row.id)
-        if entity is None:
-            mark_failed(request, refund, failure_reason="The gateway refused the refund.")
-        else:
-            apply_refund_entity(request, refund, entity)
-        return {"id": refund.id, "status": refund.status}
-
-
 def _error_text(exc: Exception) -> str:
     """One bounded line for a report (a database error's text carries its whole SQL)."""
     lines = str(exc).strip().splitlines()
@@ -475,3 +199,287 @@ def admin_refunds(session: Session, *, status: str | None, with_shortfall: bool,
         query = query.where(Refund.id < decode_cursor(cursor, "rfd"))
     return page(list(session.scalars(query.order_by(Refund.id.desc()).limit(limit + 1))),
                 limit)
+
+
+@implementer(IRefundService)
+class RefundService:
+    """Refunds, bound to what they need: the session (the request's or a job's), a
+    writer session factory (the reservation's own short transaction), the transaction
+    manager (the resume job's one transaction per refund), the gateway, the ledger, the
+    settings, the registered assets and an event sink."""
+
+    def __init__(self, session: Session, tm: Any, writer: Callable[[], Session],
+                 gateway: IPaymentGateway, ledger: ILedgerService, settings: dict,
+                 assets: frozenset[str], events: EventSink):
+        self.session = session
+        self.tm = tm
+        self.writer = writer
+        self.gateway = gateway
+        self.ledger = ledger
+        self.settings = settings
+        self.assets = assets
+        self.events = events
+
+    # Step 1: reserve
+
+    def _reserve(self, order_id: str, *, amount: int | None, reason: str,
+                 notes: dict, gateway_key: str, created_by: str | None) -> Refund:
+        with self.writer() as session, session.begin():
+            existing = session.scalar(
+                sa.select(Refund).where(Refund.gateway_idempotency_key == gateway_key))
+            if existing is not None:
+                if existing.order_id != order_id or (amount is not None
+                                                     and existing.amount != amount):
+                    raise KeyReused()
+                return existing
+            order = session.scalar(locked(sa.select(Order).where(Order.id == order_id)))
+            if order is None:
+                raise NotFound("No such order.")
+            payment = captured_payment(session, order_id) if order.status == "paid" else None
+            if payment is None:
+                raise Conflict("Only a paid order can be refunded.",
+                               details={"status": order.status})
+            committed = committed_amount(session, payment.id)
+            remaining = order.amount - committed
+            if remaining <= 0:
+                raise Conflict("This order has been refunded in full.",
+                               details={"remaining": 0})
+            amount = remaining if amount is None else amount
+            if amount > remaining:
+                raise Conflict("The refund is larger than what is left to refund.",
+                               details={"remaining": remaining, "requested": amount})
+            if self.settings["refunds.require_full_clawback"]:
+                self._check_clawback_collectable(session, order, before=committed,
+                                                 amount=amount)
+            refund = Refund(
+                order_id=order.id, payment_id=payment.id,
+                razorpay_payment_id=payment.razorpay_payment_id, amount=amount,
+                currency=order.currency, status="pending", reason=reason,
+                created_by=created_by, gateway_idempotency_key=gateway_key,
+                notes=notes,
+            )
+            session.add(refund)
+            session.flush()
+            return refund
+
+    def _check_clawback_collectable(self, session: Session, order: Order, *,
+                                    before: int, amount: int) -> None:
+        """``refunds.require_full_clawback``: refuse a refund the wallet cannot pay back.
+
+        Checked when the refund is reserved; a balance spent between this check and the
+        refund's processing still ends as a recorded shortfall, never a negative balance.
+        """
+        plan = {asset: qty for asset, qty in _clawback_plan(order, before=before,
+                                                            amount=amount).items() if qty}
+        if not plan:
+            return
+        # The reservation's own session, not the service's: the ledger read must see
+        # what this short transaction sees.
+        ledger = LedgerService(session, assets=self.assets)
+        balances = ledger.balances(order.user_id, plan)
+        short = {asset: qty - balances[asset] for asset, qty in plan.items()
+                 if balances[asset] < qty}
+        if short:
+            raise Conflict("The buyer has already spent what this refund would take back.",
+                           details={"clawback": plan, "shortfall": short})
+
+    # Steps 2 and 3: the gateway, then its answer
+
+    def create_refund(self, order_id: str, *, amount: int | None, reason: str,
+                      gateway_key: str, created_by: str | None,
+                      notes: dict | None = None) -> Refund:
+        """Reserve, ask the gateway, record its answer; returns the refund as it now is.
+
+        ``gateway_key`` is the refund's ``X-Refund-Idempotency`` key: the same key for a
+        retried request, so the gateway never refunds twice (see the module docstring).
+        """
+        reserved = self._reserve(order_id, amount=amount, reason=reason,
+                                 notes=dict(notes or {}), gateway_key=gateway_key,
+                                 created_by=created_by)
+        session = self.session
+        if reserved.status != "pending" or reserved.razorpay_refund_id is not None:
+            return session.get(Refund, reserved.id)  # settled already: a retried request
+        gateway = self.gateway
+        gateway_notes = {**reserved.notes, "refund_id": reserved.id, "order_id": order_id}
+        try:
+            entity = gateway.refund_payment(reserved.razorpay_payment_id, reserved.amount,
+                                            gateway_key, gateway_notes, reserved.id)
+        except GatewayError as exc:
+            if exc.details.get("reason") != "bad_request":
+                log.warning("refund %s: outcome unknown (%s); it stays pending", reserved.id,
+                            exc.details.get("reason"))
+                raise GatewayError(exc.message, details={**exc.details,
+                                                         "refundId": reserved.id}) from None
+            refund = session.get(Refund, reserved.id)
+            self.mark_failed(refund, failure_reason=exc.message)
+            return refund
+        refund = session.get(Refund, reserved.id)
+        self.apply_refund_entity(refund, entity)
+        return refund
+
+    def apply_refund_entity(self, refund: Refund, entity: dict[str, Any]) -> None:
+        """Record a refund entity the gateway sent us (API answer or signed webhook)."""
+        razorpay_refund_id = entity.get("id")
+        if isinstance(razorpay_refund_id, str) and RAZORPAY_ID.match(razorpay_refund_id) \
+                and refund.razorpay_refund_id is None:
+            write(self.session, sa.update(_refunds)
+                  .where(_refunds.c.id == refund.id, _refunds.c.razorpay_refund_id.is_(None))
+                  .values(razorpay_refund_id=razorpay_refund_id, updated_at=utcnow()))
+            self.session.refresh(refund)
+        status = entity.get("status")
+        if status == "processed":
+            self.mark_processed(refund)
+        elif status == "failed":
+            self.mark_failed(refund, failure_reason="The gateway reports the refund failed.")
+
+    def mark_processed(self, refund: Refund, *,
+                       now: dt.datetime | None = None) -> bool:
+        """pending (or failed) -> processed, once: the winner settles it.
+
+        The money has left, whatever we thought before: a refund we had marked failed is
+        settled all the same. Settling a refund that applies to the order counts it there and
+        claws back; any other refund is only recorded (see the module docstring).
+        """
+        session = self.session
+        now = now or utcnow()
+        won = _to_processed(session, refund.id, "pending", now)
+        if not won and _to_processed(session, refund.id, "failed", now):
+            won = True
+            log.warning("refund %s: the gateway says processed, we had it failed; settling it",
+                        refund.id)
+        if not won:
+            session.refresh(refund)
+            return False
+        paying = captured_payment(session, refund.order_id)
+        if applies_to_order(refund, paying.id if paying is not None else None):
+            collected, shortfall = self._settle_order(refund, now)
+            write(session, sa.update(_refunds).where(_refunds.c.id == refund.id)
+                  .values(clawed_back=collected, shortfall=shortfall,
+                          has_shortfall=any(shortfall.values())))
+        elif not refund.automatic:
+            log.warning("refund %s of payment %s: not the payment that paid order %s; "
+                        "recorded, not counted on the order, nothing clawed back", refund.id,
+                        refund.razorpay_payment_id, refund.order_id)
+        session.refresh(refund)
+        log.info("refund %s of order %s processed", refund.id, refund.order_id)
+        self.events.emit(RefundProcessed(self.events.source, refund))
+        return True
+
+    def _settle_order(self, refund: Refund,
+                      now: dt.datetime) -> tuple[dict[str, int], dict[str, int]]:
+        """Count a processed refund on its order and claw back the order's grants.
+
+        Only for a refund that applies to the order: the reservation ceiling counts exactly
+        these, so ``refunded_amount`` never goes past the order's amount.
+        """
+        session = self.session
+        refunded = _orders.c.refunded_amount + refund.amount
+        after = update_returning(
+            session, sa.update(_orders).where(_orders.c.id == refund.order_id)
+            .values(refunded_amount=refunded, updated_at=now,
+                    refund_status=sa.case((refunded >= _orders.c.amount, "full"),
+                                          else_="partial")),
+            _orders.c.refunded_amount).refunded_amount
+        order = session.get(Order, refund.order_id)
+        session.refresh(order)
+        plan = _clawback_plan(order, before=after - refund.amount, amount=refund.amount)
+        wanted = {asset: qty for asset, qty in plan.items() if qty > 0}
+        collected = dict.fromkeys(plan, 0)
+        shortfall = dict.fromkeys(plan, 0)
+        if wanted:
+            ledger = self.ledger
+            _posting, got, short = ledger.clawback(
+                order.user_id, wanted, reference=f"refund:{refund.id}",
+                description=f"Refund of {order.title}",
+                metadata={"orderId": order.id, "refundId": refund.id},
+            )
+            collected.update(got)
+            shortfall.update(short)
+            if any(short.values()):
+                log.warning("refund %s: could not claw back %s from %s (already spent)",
+                            refund.id, short, order.user_id)
+        return collected, shortfall
+
+    def mark_failed(self, refund: Refund, *, failure_reason: str,
+                    now: dt.datetime | None = None) -> bool:
+        """pending -> failed, once; the amount becomes refundable again."""
+        session = self.session
+        now = now or utcnow()
+        won = write(session, sa.update(_refunds)
+                    .where(_refunds.c.id == refund.id, _refunds.c.status == "pending")
+                    .values(status="failed", failed_at=now, updated_at=now,
+                            failure_reason=failure_reason[:500])).rowcount == 1
+        session.refresh(refund)
+        if not won:
+            if refund.status == "processed":
+                log.warning("refund %s: the gateway says failed, we had it processed", refund.id)
+            return False
+        log.info("refund %s of order %s failed: %s", refund.id, refund.order_id, failure_reason)
+        self.events.emit(RefundFailed(self.events.source, refund))
+        return True
+
+    # Resuming refunds whose gateway answer never came
+
+    def resume_pending_refunds(self, *, now: dt.datetime | None = None,
+                               older_than_seconds: int = 15 * 60,
+                               limit: int = 100) -> dict[str, Any]:
+        """Re-send every refund left pending without a gateway answer (a timeout, a crash).
+
+        The refund goes out again with its own ``X-Refund-Idempotency`` key, so Razorpay
+        answers with the refund it made the first time, or makes it now (which is what the
+        admin asked for); either way it is recorded like an API answer. ``request.tm`` must be
+        idle: the list and each refund get their own short transaction, and no transaction
+        is open during a gateway call. Meant for the reconcile job: whatever goes wrong with
+        one refund (any exception) is reported in ``errors`` under its id, its transaction
+        rolls back, and the others still go out.
+        """
+        now = now or utcnow()
+        cutoff = now - dt.timedelta(seconds=older_than_seconds)
+        with self.tm:
+            candidates = self.session.execute(
+                sa.select(Refund.id, Refund.razorpay_payment_id, Refund.amount,
+                          Refund.gateway_idempotency_key, Refund.notes, Refund.order_id)
+                .where(Refund.status == "pending", Refund.razorpay_refund_id.is_(None),
+                       Refund.gateway_idempotency_key.is_not(None), Refund.created_at <= cutoff)
+                .order_by(Refund.id).limit(limit)
+            ).all()
+        gateway = self.gateway
+        report: dict[str, Any] = {"resumed": [], "errors": {}}
+        for row in candidates:
+            try:
+                resumed = self._resume_one(gateway, row)
+            except GatewayError as exc:
+                report["errors"][row.id] = exc.message
+            except Exception as exc:  # one refund must not stop the others, nor the job
+                log.exception("refund %s: resuming it failed", row.id)
+                report["errors"][row.id] = _error_text(exc)
+            else:
+                report["resumed"].append(resumed)
+        return report
+
+    def _resume_one(self, gateway: IPaymentGateway, row: Any) -> dict[str, str]:
+        notes = {**(row.notes or {}), "refund_id": row.id, "order_id": row.order_id}
+        try:
+            entity = gateway.refund_payment(row.razorpay_payment_id, row.amount,
+                                            row.gateway_idempotency_key, notes, row.id)
+        except GatewayError as exc:
+            if exc.details.get("reason") != "bad_request":
+                raise
+            entity = None
+        with self.tm:
+            refund = self.session.get(Refund, row.id)
+            if entity is None:
+                self.mark_failed(refund, failure_reason="The gateway refused the refund.")
+            else:
+                self.apply_refund_entity(refund, entity)
+            return {"id": refund.id, "status": refund.status}
+
+
+def refund_service_factory(context: Any, source: Any) -> RefundService:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    writer, _ = source.registry["banter_payments.session_factories"]
+    return RefundService(
+        source.dbsession, source.tm, writer, source.find_service(IPaymentGateway),
+        source.find_service(ILedgerService), source.registry.settings,
+        registered_assets(source.registry), EventSink(source),
+    )

@@ -14,9 +14,9 @@ import json
 import sys
 
 from pyramid.paster import bootstrap, setup_logging
-from pyramid.request import Request
 
-from ..reconcile.services import reconcile_orders
+from ..jobs import Job
+from ..reconcile.interfaces import IReconcileService
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,9 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.batch_size < 1:
         parser.error("--batch-size must be at least 1")
     setup_logging(args.config_uri)
-    # A POST, so that the job's session is the writer (BEGIN IMMEDIATE on SQLite).
-    with bootstrap(args.config_uri, request=Request.blank("/", method="POST")) as env:
-        report = reconcile_orders(env["request"], batch_size=args.batch_size)
+    with bootstrap(args.config_uri) as env, Job(env["registry"]) as job:
+        report = job.find_service(IReconcileService).reconcile_orders(
+            batch_size=args.batch_size)
     print(json.dumps(report.to_json(), indent=2, sort_keys=True))
     return 1 if report.errors else 0
 

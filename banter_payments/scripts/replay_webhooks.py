@@ -12,8 +12,8 @@ import argparse
 import sys
 
 from pyramid.paster import bootstrap, setup_logging
-from pyramid.request import Request
 
+from ..jobs import Job
 from ..webhooks.services import replay_deliveries, replay_failed_events
 
 
@@ -31,12 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit < 1:
         parser.error("--limit must be at least 1")
     setup_logging(args.config_uri)
-    with bootstrap(args.config_uri, request=Request.blank("/", method="POST")) as env:
-        request = env["request"]
+    with bootstrap(args.config_uri) as env, Job(env["registry"]) as job:
         if args.delivery:
-            results = replay_deliveries(request, args.delivery)
+            results = replay_deliveries(job, args.delivery)
         else:
-            results = replay_failed_events(request, limit=args.limit)
+            results = replay_failed_events(job, limit=args.limit)
     for result in results:
         line = f"{result.delivery_id or '-'} {result.outcome}"
         print(line + (f": {result.error}" if result.error else ""))

@@ -1,14 +1,16 @@
 """The wallet's REST face: balances and entitlements, history, and the host's debits.
 
 Balances and history come from the ledger (``banter_payments.ledger``); entitlements
-(``grant_entitlement``) live here.
+(``IWalletService``: ``request.find_service(IWalletService)`` or a job's) live here.
 """
 
+from .interfaces import IWalletService
 from .schemas import DebitBody, TransactionsQuery, WalletQuery
-from .services import active_entitlements, grant_entitlement, revoke_entitlement
+from .services import wallet_service_factory
 
 
 def includeme(config) -> None:
+    config.register_service_factory(wallet_service_factory, IWalletService)
     config.add_route("payments.wallet.show", "/wallet")
     config.add_route("payments.wallet.transactions", "/wallet/transactions")
     config.add_route("payments.wallet.debits", "/wallet/debits")
@@ -40,5 +42,3 @@ def includeme(config) -> None:
     )
     config.scan(".views")
 
-
-__all__ = ["active_entitlements", "grant_entitlement", "includeme", "revoke_entitlement"]

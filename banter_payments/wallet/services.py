@@ -1,19 +1,45 @@
 """Entitlement grants: what order fulfilment and subscriptions call.
 
-These are plain functions over a session (the request's, or a job's), like the ledger
+``WalletService`` is bound to a session (the request's, or a job's), like the ledger
 service, so that fulfilment can grant coins and a right in one transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from zope.interface import implementer
 
 from ..clock import utcnow
+from ..db import insert_ignoring_conflict, write
+from .interfaces import IWalletService
 from .models import Entitlement
+
+
+@implementer(IWalletService)
+class WalletService:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def grant_entitlement(self, user_id: str, name: str, source: str,
+                          expires_at: dt.datetime | None = None) -> Entitlement:
+        return grant_entitlement(self.session, user_id, name, source, expires_at)
+
+    def revoke_entitlement(self, user_id: str, name: str, source: str | None = None,
+                           at: dt.datetime | None = None) -> int:
+        return revoke_entitlement(self.session, user_id, name, source, at)
+
+    def active_entitlements(self, user_id: str,
+                            now: dt.datetime | None = None) -> dict[str, dict]:
+        return active_entitlements(self.session, user_id, now)
+
+
+def wallet_service_factory(context: Any, source: Any) -> WalletService:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    return WalletService(source.dbsession)
 
 
 def grant_entitlement(session: Session, user_id: str, name: str, source: str,
@@ -29,14 +55,10 @@ def grant_entitlement(session: Session, user_id: str, name: str, source: str,
             raise ValueError(f"{label} must be a string of 1-{limit} characters")
     if expires_at is not None and expires_at.tzinfo is None:
         raise ValueError("expires_at must be an aware UTC datetime")
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert(Entitlement)
-        .values(user_id=user_id, name=name, source=source, granted_at=utcnow(),
-                expires_at=expires_at)
-        .on_conflict_do_nothing(index_elements=["user_id", "name", "source"])
-    )
+    write(session, insert_ignoring_conflict(session, Entitlement,
+                                            ["user_id", "name", "source"])
+          .values(user_id=user_id, name=name, source=source, granted_at=utcnow(),
+                  expires_at=expires_at))
     return session.scalars(
         select(Entitlement).where(Entitlement.user_id == user_id,
                                   Entitlement.name == name, Entitlement.source == source)

@@ -12,7 +12,7 @@ from ..clock import isoformat
 from ..errors import NotFound, ValidationFailed
 from ..ledger.interfaces import ILedgerService
 from ..ledger.models import Entry, Posting
-from .services import active_entitlements
+from .interfaces import IWalletService
 
 HOST_REFERENCE_PREFIX = "host:"
 
@@ -23,7 +23,7 @@ def show_wallet(request: Request) -> dict[str, Any]:
     user_id = _subject(request, request.validated_query["userId"])
     ledger = request.find_service(ILedgerService)
     names = sorted(assets(request.registry))
-    entitlements = active_entitlements(request.dbsession, user_id)
+    entitlements = request.find_service(IWalletService).active_entitlements(user_id)
     return {
         "userId": user_id,
         "balances": ledger.balances(user_id, names),

@@ -5,7 +5,9 @@ listen to one event and run in registration order, inside the request's transact
 (within one savepoint, so a failure undoes all of them together). Registering the same
 handler for the same event twice is a ``ConfigurationConflictError`` at start-up.
 
-A handler is ``handler(request, event, delivery) -> None``: ``event`` is the parsed,
+A handler is ``handler(request, event, delivery) -> None``. ``request`` is the request
+the delivery came in, or the ``banter_payments.jobs.Job`` of a replay script: use only
+what both have (``dbsession``, ``registry``, ``find_service``). ``event`` is the parsed,
 signature-checked envelope (``event["payload"]["payment"]["entity"]``...), ``delivery``
 the ``WebhookDelivery`` being recorded (its ``id``, ``event_id``, ``source``). A handler
 that finds the event is not for it (an order we do not know) raises ``IgnoreEvent``; one

@@ -35,14 +35,15 @@ from typing import Any
 
 import pyramid_retry
 import sqlalchemy as sa
+from pyramid.interfaces import IRequest
 from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..events import discard_since, savepoint_mark
+from ..db import insert_unless_present, locked, write
+from ..events import EventSink
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
-from ..payments.sql import insert_unless_present, write
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .registry import IgnoreEvent, RejectEvent, handlers_for
 from .signatures import signature_matches
@@ -178,16 +179,19 @@ def _peek_event_name(body: bytes) -> str | None:
     return clean(name, 100) if isinstance(name, str) else None
 
 
-def process(request: Request, event: dict[str, Any], key: str, delivery: DeliveryInfo,
+def process(source: Any, event: dict[str, Any], key: str, delivery: DeliveryInfo,
             headers: dict[str, str], body: bytes, *, started: float,
             replay_of: str | None = None, force: bool = False) -> Received:
     """Claim the event, run its handlers unless it is a duplicate, record the delivery.
 
+    ``source`` is the request the delivery came in, or the ``Job`` replaying stored
+    deliveries (a console script): handlers get it as their first argument.
+
     ``force`` (replays) runs the handlers even when the event was processed before; the
     handlers are idempotent, so that only re-applies what is already true.
     """
-    session = request.dbsession
-    handlers = handlers_for(request.registry, event["event"])
+    session = source.dbsession
+    handlers = handlers_for(source.registry, event["event"])
     expected = "processed" if handlers else "ignored"
     event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected)
     delivery.webhook_event_id = event_pk
@@ -209,7 +213,7 @@ def process(request: Request, event: dict[str, Any], key: str, delivery: Deliver
     if not handlers:
         return finish("ignored")
 
-    outcome, error, tb, details = _dispatch(request, handlers, event, delivery)
+    outcome, error, tb, details = _dispatch(source, handlers, event, delivery)
     if outcome != expected:
         _set_event_status(session, event_pk, outcome, error=error)
     if outcome == "failed":
@@ -234,9 +238,8 @@ def _claim(session: Session, key: str, event_id: str | None, name: str,
         }, ["dedup_key"], returning=_events.c.id)
         if created is not None:
             return created, None
-        row = session.execute(
-            sa.select(_events.c.id, _events.c.status)
-            .where(_events.c.dedup_key == key).with_for_update()
+        row = session.execute(locked(
+            sa.select(_events.c.id, _events.c.status).where(_events.c.dedup_key == key))
         ).one_or_none()
         if row is not None:
             return row.id, row.status
@@ -252,17 +255,18 @@ def _set_event_status(session: Session, event_pk: str, status: str, *,
     write(session, sa.update(_events).where(_events.c.id == event_pk).values(**values))
 
 
-def _dispatch(request: Request, handlers, event: dict[str, Any],
+def _dispatch(source: Any, handlers, event: dict[str, Any],
               delivery: DeliveryInfo) -> tuple[str, str | None, str | None, dict]:
     """Run every handler in one savepoint: (outcome, error, traceback, details)."""
-    session = request.dbsession
-    announced = savepoint_mark(request)
+    session = source.dbsession
+    events = EventSink(source)
+    announced = events.mark()
     savepoint = session.begin_nested()
     ignored: list[str] = []
     try:
         for handler in handlers:
             try:
-                handler(request, event, delivery)
+                handler(source, event, delivery)
             except IgnoreEvent as exc:
                 ignored.append(str(exc) or "ignored")
         savepoint.commit()
@@ -274,8 +278,8 @@ def _dispatch(request: Request, handlers, event: dict[str, Any],
     except Exception as exc:
         if savepoint.is_active:
             savepoint.rollback()
-        discard_since(request, announced)
-        if _retry_whole_request(request, exc):
+        events.discard_since(announced)
+        if _retry_whole_request(source, exc):
             raise
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
         return "failed", error, traceback.format_exc()[-MAX_TRACEBACK_LENGTH:], {}
@@ -284,14 +288,17 @@ def _dispatch(request: Request, handlers, event: dict[str, Any],
     return "processed", None, None, {}
 
 
-def _retry_whole_request(request: Request, exc: Exception) -> bool:
+def _retry_whole_request(source: Any, exc: Exception) -> bool:
     """A deadlock or serialization failure is pyramid_retry's to replay, unless this
-    is the last attempt (then it is recorded as a failure like any other error)."""
+    is the last attempt (then it is recorded as a failure like any other error). A job
+    (a replay script) has no pyramid_retry around it: it records the failure."""
+    if not IRequest.providedBy(source):
+        return False
     try:
-        retryable = request.tm.get().isRetryableError(exc)
+        retryable = source.tm.get().isRetryableError(exc)
     except Exception:
         return False
-    return bool(retryable) and not pyramid_retry.is_last_attempt(request)
+    return bool(retryable) and not pyramid_retry.is_last_attempt(source)
 
 
 def _record_delivery(session: Session, delivery: DeliveryInfo, headers: dict[str, str],
@@ -319,13 +326,13 @@ class ReplayRefused(Exception):  # noqa: N818 - mapped to 409 by the admin view
     pass
 
 
-def replay(request: Request, delivery_id: str) -> Received:
+def replay(source: Any, delivery_id: str) -> Received:
     """Dispatch a stored delivery again, as a new delivery with ``source = replay``.
 
     Only deliveries whose signature verified when they arrived can be replayed (their
     event row exists); the stored body is used as it is.
     """
-    session = request.dbsession
+    session = source.dbsession
     stored = session.get(WebhookDelivery, delivery_id)
     if stored is None:
         raise LookupError(delivery_id)
@@ -337,7 +344,7 @@ def replay(request: Request, delivery_id: str) -> Received:
     event = parse_event(stored.body)
     delivery = DeliveryInfo(id=new_id("whd"), event_id=stored.event_id,
                             event=event["event"], source="replay", received_at=utcnow())
-    return process(request, event, key, delivery, dict(stored.headers), stored.body,
+    return process(source, event, key, delivery, dict(stored.headers), stored.body,
                    started=time.perf_counter(), replay_of=stored.id, force=True)
 
 
@@ -366,30 +373,29 @@ class ReplayResult:
     error: str | None = None
 
 
-def replay_failed_events(request: Request, *, limit: int = 100) -> list[ReplayResult]:
+def replay_failed_events(source: Any, *, limit: int = 100) -> list[ReplayResult]:
     """Replay every event whose processing failed (at most ``limit``), each in its own
-    transaction on ``request`` (whose transaction manager must be idle).
+    transaction on ``source`` (whose transaction manager must be idle).
 
     Each event row is taken with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) and must still
     be failed, so several replayers, or a replayer and Razorpay's own redelivery, never
     process one event at the same time.
     """
-    with request.tm:
-        pending = failed_event_ids(request.dbsession, limit)
+    with source.tm:
+        pending = failed_event_ids(source.dbsession, limit)
     results = []
     for event_pk in pending:
         try:
-            with request.tm:
-                session = request.dbsession
-                locked = session.scalar(
+            with source.tm:
+                session = source.dbsession
+                claimed = session.scalar(locked(
                     sa.select(_events.c.id)
-                    .where(_events.c.id == event_pk, _events.c.status == "failed")
-                    .with_for_update(skip_locked=True)
-                )
-                if locked is None:
+                    .where(_events.c.id == event_pk, _events.c.status == "failed"),
+                    skip_locked=True))
+                if claimed is None:
                     continue
                 delivery_id = latest_delivery_id(session, event_pk)
-                received = replay(request, delivery_id)
+                received = replay(source, delivery_id)
             results.append(ReplayResult(event_pk, received.delivery_id, received.outcome,
                                         received.error))
         except Exception as exc:
@@ -399,13 +405,13 @@ def replay_failed_events(request: Request, *, limit: int = 100) -> list[ReplayRe
     return results
 
 
-def replay_deliveries(request: Request, delivery_ids: list[str]) -> list[ReplayResult]:
+def replay_deliveries(source: Any, delivery_ids: list[str]) -> list[ReplayResult]:
     """Replay the given stored deliveries, each in its own transaction."""
     results = []
     for delivery_id in delivery_ids:
         try:
-            with request.tm:
-                received = replay(request, delivery_id)
+            with source.tm:
+                received = replay(source, delivery_id)
             results.append(ReplayResult(None, received.delivery_id, received.outcome,
                                         received.error))
         except LookupError:

@@ -11,12 +11,10 @@ from typing import Any
 
 from pyramid.request import Request
 from pyramid.view import view_config
-from sqlalchemy import func, select
 
 from banter_payments.errors import NotFound
 from banter_payments.ledger.interfaces import ILedgerService
-from banter_payments.ledger.models import USER, Account, Entry, Posting
-from banter_payments.orders.models import Order
+from banter_payments.orders.interfaces import IOrderQueries
 
 SKU_PREFIX = "credits."
 
@@ -28,21 +26,11 @@ def credits_summary(request: Request) -> dict[str, Any]:
     user_id = request.validated_query["userId"] or identity.user_id
     if user_id != identity.user_id and not (identity.is_admin or identity.is_service):
         raise NotFound("No such wallet.")
-    totals = request.find_service(ILedgerService).totals(user_id, "credits")
-    rows = request.dbsession.execute(
-        select(Order.currency, func.count(), func.sum(Order.amount - Order.refunded_amount))
-        .where(Order.user_id == user_id, Order.status == "paid",
-               Order.sku.startswith(SKU_PREFIX, autoescape=True))
-        .group_by(Order.currency).order_by(Order.currency)
-    ).all()
+    ledger = request.find_service(ILedgerService)
+    totals = ledger.totals(user_id, "credits")
+    rows = request.find_service(IOrderQueries).paid_totals(user_id, SKU_PREFIX)
     # Credits taken back by refunds left the balance, but were not spent.
-    refunded = request.dbsession.scalar(
-        select(func.coalesce(func.sum(-Entry.amount), 0))
-        .join(Posting, Posting.id == Entry.posting_id)
-        .join(Account, Account.id == Entry.account_id)
-        .where(Account.owner_kind == USER, Account.owner_id == user_id,
-               Account.asset == "credits", Posting.kind == "clawback", Entry.amount < 0)
-    )
+    refunded = ledger.clawed_back(user_id, "credits")
     return {
         "userId": user_id,
         "balance": totals["balance"],

@@ -12,6 +12,7 @@ commit, for notifications).
 
 from pyramid.exceptions import ConfigurationError
 
+from .interfaces import IGiftService
 from .policy import (
     resolve_rules,
     set_block_check,
@@ -20,7 +21,7 @@ from .policy import (
     set_user_directory,
 )
 from .schemas import gift_body
-from .services import GiftLimits
+from .services import GiftLimits, gift_service_factory
 from .settings import SETTINGS
 from .views import LIMITS_KEY
 
@@ -34,6 +35,7 @@ def includeme(config):
         raise ConfigurationError("setting gifting.max_coins must be at least "
                                  "gifting.min_coins")
     config.registry[LIMITS_KEY] = limits
+    config.register_service_factory(gift_service_factory, IGiftService)
     config.add_directive("set_gift_policy", set_gift_policy)
     config.add_directive("set_friendship_check", set_friendship_check)
     config.add_directive("set_block_check", set_block_check)

@@ -12,17 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
+from zope.interface import implementer
 
 from banter_payments.clock import utcnow
 from banter_payments.errors import InsufficientFunds, RateLimited
+from banter_payments.events import EventSink
 from banter_payments.ids import new_id
 from banter_payments.ledger.interfaces import ILedgerService
 
+from .events import GiftSent
+from .interfaces import IGiftService
 from .models import Gift
 
 ASSET = "coins"
+LIMITS_KEY = "banter_gifting.limits"
 
 
 @dataclass(frozen=True)
@@ -81,3 +87,28 @@ def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: 
     sender_balance = next(entry.balance_after for entry in posting.entries
                           if entry.amount < 0)
     return gift, sender_balance
+
+
+@implementer(IGiftService)
+class GiftService:
+    """Gifts, bound to the ledger (and through it the session), the limits the plugin's
+    settings gave, and an event sink; built for a request or a job alike."""
+
+    def __init__(self, ledger: ILedgerService, limits: GiftLimits, events: EventSink):
+        self.ledger = ledger
+        self.limits = limits
+        self.events = events
+
+    def send(self, sender_id: str, recipient_id: str, coins: int, note: str | None,
+             now: dt.datetime | None = None) -> tuple[Gift, int]:
+        """``send_gift`` within the configured limits, announced with ``GiftSent``."""
+        gift, balance = send_gift(self.ledger, sender_id, recipient_id, coins, note,
+                                  self.limits, now=now)
+        self.events.emit(GiftSent(request=self.events.source, gift=gift))
+        return gift, balance
+
+
+def gift_service_factory(context: Any, source: Any) -> GiftService:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    return GiftService(source.find_service(ILedgerService), source.registry[LIMITS_KEY],
+                       EventSink(source))

@@ -9,15 +9,13 @@ from pyramid.view import view_config
 
 from banter_payments.clock import isoformat
 from banter_payments.errors import Forbidden, NotFound, ValidationFailed
-from banter_payments.events import emit
-from banter_payments.ledger.interfaces import ILedgerService
 
-from .events import GiftSent
+from .interfaces import IGiftService
 from .models import Gift
 from .policy import gift_rules
-from .services import send_gift
+from .services import LIMITS_KEY
 
-LIMITS_KEY = "banter_gifting.limits"
+__all__ = ["LIMITS_KEY", "create_gift", "gift_to_json"]
 
 
 @view_config(route_name="payments.gifts.create", request_method="POST", renderer="json",
@@ -33,10 +31,8 @@ def create_gift(request: Request) -> dict[str, Any]:
     reason = rules.refusal(request, sender_id, recipient_id)
     if reason is not None:
         raise Forbidden(reason)
-    gift, balance = send_gift(request.find_service(ILedgerService), sender_id,
-                              recipient_id, body["coins"], body["note"],
-                              request.registry[LIMITS_KEY])
-    emit(request, GiftSent(request=request, gift=gift))
+    gift, balance = request.find_service(IGiftService).send(
+        sender_id, recipient_id, body["coins"], body["note"])
     request.response.status_int = 201
     return gift_to_json(gift, balance)
 

@@ -74,8 +74,8 @@ def floor_app(settings: dict[str, str]):
     from pyramid.config import Configurator
     from pyramid.response import Response
 
+    from banter_payments.db import write
     from banter_payments.ids import new_id
-    from banter_payments.payments.sql import write
     from banter_payments.settings import parse_settings
     from banter_payments.webhooks.models import WebhookDelivery
     from banter_payments.webhooks.signatures import signature_matches

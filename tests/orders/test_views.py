@@ -4,7 +4,8 @@ import jwt
 import pytest
 import sqlalchemy as sa
 
-from banter_payments.orders.models import Order, Payment
+from banter_payments.orders.models import Order
+from banter_payments.payments.models import Payment
 
 PREFIX = "/api/payments"
 

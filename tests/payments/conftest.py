@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from banter_payments.events import OrderPaid, PaymentFailed
-from banter_payments.reconcile.services import job_request
+from banter_payments.jobs import Job
 
 
 @pytest.fixture
@@ -29,10 +29,10 @@ def app(settings, kit, gateway, announced):
 
 @pytest.fixture
 def run(registry):
-    """``run(fn)``: ``fn(request)`` in one committed transaction of a job request."""
+    """``run(fn)``: ``fn(job)`` in one committed transaction of a job (no request)."""
 
     def call(fn):
-        with job_request(registry) as request, request.tm:
-            return fn(request)
+        with Job(registry) as job, job.tm:
+            return fn(job)
 
     return call

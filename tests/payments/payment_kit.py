@@ -26,7 +26,8 @@ from banter_payments.gateway.interfaces import IPaymentGateway
 from banter_payments.ids import new_id
 from banter_payments.ledger.models import Posting
 from banter_payments.ledger.services import LedgerService
-from banter_payments.orders.models import Order, Payment
+from banter_payments.orders.models import Order
+from banter_payments.payments.models import Payment
 from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
 
 

@@ -1,4 +1,5 @@
-"""``apply_gateway_payment``: one state machine, whatever door a payment comes through."""
+"""``IPaymentService.apply_gateway_payment``: one state machine, whatever door a payment
+comes through."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ import pytest
 from banter_payments.errors import GatewayError
 from banter_payments.events import OrderPaid, PaymentFailed
 from banter_payments.orders.models import Order
-from banter_payments.payments.service import (
-    MalformedPaymentEntity,
-    PaymentMismatch,
-    apply_gateway_payment,
-    mark_verified,
-)
+from banter_payments.payments.interfaces import IPaymentService
+from banter_payments.payments.services import MalformedPaymentEntity, PaymentMismatch
 from banter_payments.wallet.services import active_entitlements
+
+
+def service(job):
+    """The state machine as a job builds it (no request)."""
+    return job.find_service(IPaymentService)
 
 
 @pytest.fixture
@@ -23,9 +25,9 @@ def apply(run):
     """``apply(order, entity, source=...)`` in its own committed transaction."""
 
     def call(order, entity, source="webhook"):
-        def work(request):
-            fresh = request.dbsession.get(Order, order.id)
-            result = apply_gateway_payment(request, fresh, entity, source=source)
+        def work(job):
+            fresh = job.dbsession.get(Order, order.id)
+            result = service(job).apply_gateway_payment(fresh, entity, source=source)
             return result.status, result.fulfilled_at is not None
 
         return run(work)
@@ -211,10 +213,10 @@ class TestMismatch:
         order = kit.make_order(dbsession)
         entity = dict(kit.payment_entity(order.razorpay_order_id), **change)
 
-        def work(request):
-            fresh = request.dbsession.get(Order, order.id)
+        def work(job):
+            fresh = job.dbsession.get(Order, order.id)
             with pytest.raises(PaymentMismatch) as caught:
-                apply_gateway_payment(request, fresh, entity, source="verify")
+                service(job).apply_gateway_payment(fresh, entity, source="verify")
             return caught.value
 
         error = run(work)  # the caller kept its transaction: the note is committed
@@ -241,10 +243,10 @@ class TestMismatch:
                                                                       run, entity):
         order = kit.make_order(dbsession)
 
-        def work(request):
-            fresh = request.dbsession.get(Order, order.id)
+        def work(job):
+            fresh = job.dbsession.get(Order, order.id)
             with pytest.raises(MalformedPaymentEntity):
-                apply_gateway_payment(request, fresh, entity, source="webhook")
+                service(job).apply_gateway_payment(fresh, entity, source="webhook")
 
         run(work)
         assert kit.reload(dbsession, order).status == "created"
@@ -252,8 +254,8 @@ class TestMismatch:
     def test_an_unknown_source_is_a_programming_error(self, kit, dbsession, run):
         order = kit.make_order(dbsession)
         with pytest.raises(ValueError, match="source must be one of"):
-            run(lambda request: apply_gateway_payment(
-                request, request.dbsession.get(Order, order.id),
+            run(lambda job: service(job).apply_gateway_payment(
+                job.dbsession.get(Order, order.id),
                 kit.payment_entity(order.razorpay_order_id), source="carrier-pigeon"))
 
 
@@ -263,8 +265,8 @@ class TestVerified:
         paid = kit.make_order(dbsession, status="paid")
         expired = kit.make_order(dbsession, status="expired")
 
-        def work(request):
-            return [mark_verified(request, request.dbsession.get(Order, o.id)).status
+        def work(job):
+            return [service(job).mark_verified(job.dbsession.get(Order, o.id)).status
                     for o in (opened, paid, expired)]
 
         assert run(work) == ["verified", "paid", "expired"]
@@ -318,8 +320,8 @@ class TestManualCapture:
         gateway.failing.add("fetch_payment")
 
         with pytest.raises(GatewayError):
-            run(lambda request: apply_gateway_payment(
-                request, request.dbsession.get(Order, order.id), entity, source="webhook"))
+            run(lambda job: service(job).apply_gateway_payment(
+                job.dbsession.get(Order, order.id), entity, source="webhook"))
 
         assert kit.reload(dbsession, order).status == "created"
         assert kit.payment_rows(dbsession, order.id) == []
@@ -328,8 +330,8 @@ class TestManualCapture:
 def test_paid_at_is_the_time_of_the_winning_report(kit, dbsession, run):
     order = kit.make_order(dbsession)
     when = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
-    run(lambda request: apply_gateway_payment(
-        request, request.dbsession.get(Order, order.id),
+    run(lambda job: service(job).apply_gateway_payment(
+        job.dbsession.get(Order, order.id),
         kit.payment_entity(order.razorpay_order_id), source="reconcile", now=when))
     order = kit.reload(dbsession, order)
     assert (order.paid_at, order.fulfilled_at) == (when, when)

@@ -1,10 +1,11 @@
-"""The app with a fake gateway, and ``reconcile(...)`` to run the job on a job request."""
+"""The app with a fake gateway, and ``reconcile(...)`` to run the job (a ``Job``: no request)."""
 
 from __future__ import annotations
 
 import pytest
 
-from banter_payments.reconcile.services import job_request, reconcile_orders
+from banter_payments.jobs import Job
+from banter_payments.reconcile.interfaces import IReconcileService
 
 
 @pytest.fixture
@@ -15,7 +16,7 @@ def app(settings, kit, gateway):
 @pytest.fixture
 def reconcile(registry):
     def run(**kwargs):
-        with job_request(registry) as request:
-            return reconcile_orders(request, **kwargs)
+        with Job(registry) as job:
+            return job.find_service(IReconcileService).reconcile_orders(**kwargs)
 
     return run

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from banter_payments import main
 from banter_payments.db import make_engine
+from banter_payments.jobs import Job
 from banter_payments.ledger.checker import check_ledger
 from banter_payments.ledger.models import Posting
 from banter_payments.orders.models import Order
-from banter_payments.reconcile.services import job_request, reconcile_orders
+from banter_payments.reconcile.interfaces import IReconcileService
 from banter_payments.sandbox.models import SandboxPayment, SandboxWebhook
 from banter_payments.sandbox.worker import flush_webhooks
 from banter_payments.webhooks.models import WebhookDelivery
@@ -75,8 +76,8 @@ def test_every_captured_payment_is_fulfilled_exactly_once(app, testapp, auth, db
         orders.append((order["id"], order["razorpayOrderId"], user))
 
     flush_webhooks(app, app=app)
-    with job_request(app.registry) as request:
-        report = reconcile_orders(request)
+    with Job(app.registry) as job:
+        report = job.find_service(IReconcileService).reconcile_orders()
 
     captured = collections.Counter(
         row.order_id for row in sandbox_rows(sandbox_url, SandboxPayment)
@@ -113,6 +114,6 @@ def test_every_captured_payment_is_fulfilled_exactly_once(app, testapp, auth, db
     dbsession.rollback()  # end the read: SQLite has one writer at a time
 
     # A second run finds nothing more to do.
-    with job_request(app.registry) as request:
-        again = reconcile_orders(request)
+    with Job(app.registry) as job:
+        again = job.find_service(IReconcileService).reconcile_orders()
     assert again.changed == 0 and again.errors == {}

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from banter_payments.clock import utcnow
+from banter_payments.jobs import Job
+from banter_payments.reconcile.interfaces import IReconcileService
 from banter_payments.reconcile.models import ReconcileCheck
-from banter_payments.reconcile.services import job_request, reconcile_orders
 
 HOUR = dt.timedelta(hours=1)
 
@@ -246,8 +247,9 @@ def test_concurrent_workers_share_the_work_without_overlap(kit, dbsession, gatew
 
     def worker(name):
         barrier.wait()
-        with job_request(registry) as request:
-            reports.append(reconcile_orders(request, batch_size=4, worker=name))
+        with Job(registry) as job:
+            reports.append(job.find_service(IReconcileService).reconcile_orders(
+                batch_size=4, worker=name))
 
     threads = [threading.Thread(target=worker, args=(f"w{n}",)) for n in range(3)]
     for thread in threads:

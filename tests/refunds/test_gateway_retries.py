@@ -7,7 +7,10 @@ from pyramid_retry import RetryableException
 
 from banter_payments.errors import GatewayError
 from banter_payments.gateway.razorpay import RazorpayGateway
+from banter_payments.jobs import Job
+from banter_payments.reconcile.interfaces import IReconcileService
 from banter_payments.refunds import services
+from banter_payments.refunds.interfaces import IRefundService
 
 PRICE = 44900
 
@@ -95,16 +98,17 @@ def test_one_refund_request_sent_twice_with_one_key_refunds_once(shop):
 
 def test_a_request_retried_by_pyramid_retry_refunds_once(shop, monkeypatch):
     """The first attempt loses a database race after the gateway answered."""
-    original = services.apply_refund_entity
+    original = services.RefundService.apply_refund_entity
     calls = []
 
-    def flaky(request, refund, entity):
+    def flaky(service, refund, entity):
+        request = service.events.source  # the request the service was built for
         calls.append(request.environ["retry.attempt"])
         if request.environ["retry.attempt"] == 0:
             raise RetryableException("serialization failure")
-        return original(request, refund, entity)
+        return original(service, refund, entity)
 
-    monkeypatch.setattr(services, "apply_refund_entity", flaky)
+    monkeypatch.setattr(services.RefundService, "apply_refund_entity", flaky)
     order = shop.paid_order()
     refund = shop.refund(order["id"], {"amount": 20000, "reason": "x"}).json
     assert calls == [0, 1]
@@ -119,14 +123,12 @@ def test_the_reconcile_hook_resumes_a_refund_left_pending(shop, timeout_once, re
     import datetime as dt
 
     from banter_payments.clock import utcnow
-    from banter_payments.reconcile.services import job_request
-
     order = shop.paid_order()
     shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502)
-    with job_request(registry, base_url="http://localhost") as request:
-        too_soon = services.resume_pending_refunds(request)
-        report = services.resume_pending_refunds(
-            request, now=utcnow() + dt.timedelta(minutes=16))
+    with Job(registry) as job:
+        refunds = job.find_service(IRefundService)
+        too_soon = refunds.resume_pending_refunds()
+        report = refunds.resume_pending_refunds(now=utcnow() + dt.timedelta(minutes=16))
     assert too_soon == {"resumed": [], "errors": {}}
     [row] = shop.rows()
     assert report == {"resumed": [{"id": row.id, "status": "processed"}], "errors": {}}
@@ -141,12 +143,11 @@ def test_the_reconcile_job_itself_resumes_a_refund_left_pending(shop, timeout_on
     import datetime as dt
 
     from banter_payments.clock import utcnow
-    from banter_payments.reconcile.services import job_request, reconcile_orders
-
     order = shop.paid_order()
     shop.refund(order["id"], {"amount": 20000, "reason": "x"}, status=502)
-    with job_request(registry, base_url="http://localhost") as request:
-        report = reconcile_orders(request, now=utcnow() + dt.timedelta(minutes=16))
+    with Job(registry) as job:
+        report = job.find_service(IReconcileService).reconcile_orders(
+            now=utcnow() + dt.timedelta(minutes=16))
     [row] = shop.rows()
     assert report.to_json()["refundsResumed"] == [{"id": row.id, "status": "processed"}]
     assert report.errors == {}
@@ -189,22 +190,20 @@ def test_one_refund_failing_to_resume_does_not_stop_the_others(shop, unanswered,
     import datetime as dt
 
     from banter_payments.clock import utcnow
-    from banter_payments.reconcile.services import job_request
-
     order, (broken, unrecordable, fine) = three_unanswered_refunds(shop)
     unanswered["lost"] = False
     unanswered["broken"] = {broken}
-    original = services.apply_refund_entity
+    original = services.RefundService.apply_refund_entity
 
-    def apply_refund_entity(request, refund, entity):
+    def apply_refund_entity(service, refund, entity):
         if refund.id == unrecordable:
             raise RuntimeError("the database went away\nSQL: UPDATE ...")
-        return original(request, refund, entity)
+        return original(service, refund, entity)
 
-    monkeypatch.setattr(services, "apply_refund_entity", apply_refund_entity)
+    monkeypatch.setattr(services.RefundService, "apply_refund_entity", apply_refund_entity)
     later = utcnow() + dt.timedelta(minutes=16)
-    with job_request(registry, base_url="http://localhost") as request:
-        report = services.resume_pending_refunds(request, now=later)
+    with Job(registry) as job:
+        report = job.find_service(IRefundService).resume_pending_refunds(now=later)
     assert report == {
         "resumed": [{"id": fine, "status": "processed"}],
         "errors": {broken: "ValueError: the SDK choked on the answer",
@@ -220,9 +219,9 @@ def test_one_refund_failing_to_resume_does_not_stop_the_others(shop, unanswered,
 
     # once the trouble is gone, the next run settles the two that were left
     unanswered["broken"] = set()
-    monkeypatch.setattr(services, "apply_refund_entity", original)
-    with job_request(registry, base_url="http://localhost") as request:
-        report = services.resume_pending_refunds(request, now=later)
+    monkeypatch.setattr(services.RefundService, "apply_refund_entity", original)
+    with Job(registry) as job:
+        report = job.find_service(IRefundService).resume_pending_refunds(now=later)
     assert report == {"resumed": [{"id": broken, "status": "processed"},
                                   {"id": unrecordable, "status": "processed"}],
                       "errors": {}}
@@ -237,13 +236,12 @@ def test_the_reconcile_job_reports_a_refund_it_could_not_resume_and_goes_on(
     import datetime as dt
 
     from banter_payments.clock import utcnow
-    from banter_payments.reconcile.services import job_request, reconcile_orders
-
     _order, (broken, second, third) = three_unanswered_refunds(shop)
     unanswered["lost"] = False
     unanswered["broken"] = {broken}
-    with job_request(registry, base_url="http://localhost") as request:
-        report = reconcile_orders(request, now=utcnow() + dt.timedelta(minutes=16))
+    with Job(registry) as job:
+        report = job.find_service(IReconcileService).reconcile_orders(
+            now=utcnow() + dt.timedelta(minutes=16))
     assert report.errors == {f"refund:{broken}": "ValueError: the SDK choked on the answer"}
     assert report.to_json()["refundsResumed"] == [{"id": second, "status": "processed"},
                                                   {"id": third, "status": "processed"}]

@@ -25,7 +25,8 @@ import waitress.server
 
 from banter_payments import main
 from banter_payments.ledger.models import Posting
-from banter_payments.orders.models import Order, Payment
+from banter_payments.orders.models import Order
+from banter_payments.payments.models import Payment
 from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.webhooks.models import WebhookDelivery, WebhookEvent
 

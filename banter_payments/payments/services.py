@@ -1,8 +1,9 @@
 """One state machine for orders and payments, fed from three doors.
 
 A payment reaches us through the client's verify call, a webhook, or the reconcile job.
-All three hand ``apply_gateway_payment`` a payment entity they trust (fetched from the
-gateway, or taken from a signed webhook) and it does the same thing every time:
+All three hand ``PaymentService.apply_gateway_payment`` a payment entity they trust
+(fetched from the gateway, or taken from a signed webhook) and it does the same thing
+every time:
 
 1. checks the entity against the order (Razorpay order id, amount, currency); a mismatch
    is written on the order for an operator and never fulfilled;
@@ -28,19 +29,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from pyramid.request import Request
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
+from zope.interface import implementer
 
 from ..clock import utcnow
+from ..db import insert_unless_present, write
 from ..errors import Conflict, GatewayError, ValidationFailed
-from ..events import OrderPaid, PaymentFailed, emit
+from ..events import EventSink, OrderPaid, PaymentFailed
 from ..gateway.interfaces import IPaymentGateway
 from ..ids import new_id
 from ..ledger.interfaces import ILedgerService
-from ..orders.models import Order, Payment
-from ..wallet.services import grant_entitlement
-from .sql import insert_unless_present, write
+from ..orders.models import Order
+from ..wallet.interfaces import IWalletService
+from .interfaces import IPaymentService
+from .models import Payment
 from .transitions import PAYMENT_STATUSES, sources
 
 log = logging.getLogger(__name__)
@@ -166,56 +169,6 @@ def record_anomaly(session: Session, order: Order, note: str) -> None:
     set_committed_value(order, "anomaly", note)
 
 
-def apply_gateway_payment(request: Request, order: Order, payment_entity: dict, *,
-                          source: str, now: dt.datetime | None = None) -> Order:
-    """Feed one trusted payment entity for ``order`` into the state machine.
-
-    ``source`` says which door it came through: "verify", "webhook" or "reconcile".
-    Returns ``order`` as it now stands in the database. Raises ``PaymentMismatch`` (409) when
-    the entity does not fit the order, after noting it on the order;
-    ``MalformedPaymentEntity`` (400) when the entity is unusable; ``GatewayError`` (502)
-    when a capture that is ours to do fails.
-    """
-    if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
-    session = request.dbsession
-    report = _checked(session, order, PaymentReport.from_entity(payment_entity), source)
-    if _capture_is_ours(request, order, report):
-        captured = PaymentReport.from_entity(_capture(request, order, report))
-        report = _checked(session, order, captured, source)
-
-    now = now or utcnow()
-    moved_to = _record_payment(session, order, report, now)
-    won = attempted = False
-    if report.money_captured:
-        # The winner marks the order fulfilled in the same statement: the grant below
-        # runs in the same transaction, so neither can be kept without the other.
-        won = _move_order(session, order.id, "paid", now, paid_at=now, fulfilled_at=now)
-        if not won:
-            _note_second_capture(session, order, report)
-    elif report.status in ("created", "authorized", "failed"):
-        attempted = _move_order(session, order.id, "attempted", now)
-
-    # The order's payments changed under it; its own row is known when this call moved
-    # it, and is read again when someone else may have.
-    session.expire(order, ["payments"])
-    if won:
-        _known(order, status="paid", paid_at=now, fulfilled_at=now, updated_at=now)
-    elif attempted:
-        _known(order, status="attempted", updated_at=now)
-    else:
-        session.refresh(order)
-    if won:
-        log.info("order %s paid by %s (%s)", order.id, report.razorpay_payment_id, source)
-        fulfil_order(request, order, now=now)
-    elif moved_to == "failed" and order.status != "paid":
-        payment = session.scalar(
-            sa.select(Payment).where(Payment.razorpay_payment_id == report.razorpay_payment_id)
-        )
-        emit(request, PaymentFailed(request, order, payment))
-    return order
-
-
 def _known(order: Order, **values: Any) -> None:
     """Set what an UPDATE of ours just wrote, without reading the row back."""
     for name, value in values.items():
@@ -233,43 +186,155 @@ def _checked(session: Session, order: Order, report: PaymentReport,
     return report
 
 
-def _capture_is_ours(request: Request, order: Order, report: PaymentReport) -> bool:
+def _capture_is_ours(settings: dict, order: Order, report: PaymentReport) -> bool:
     """Manual capture, an authorized payment, and an order nobody has paid yet: an
     authorization for an order another payment already paid is left to lapse (Razorpay
     refunds it) rather than taking the customer's money twice."""
-    return (request.registry.settings["razorpay.capture"] == "manual"
+    return (settings["razorpay.capture"] == "manual"
             and report.status == "authorized" and order.status != "paid")
 
 
-def capture_if_ours(request: Request, order: Order, payment_entity: dict) -> dict:
-    """The payment entity to apply: captured now when capture is ours to do (see
-    ``_capture_is_ours``) and the payment fits the order, else the one given.
+@implementer(IPaymentService)
+class PaymentService:
+    """The state machine, bound to what it needs: a session, the gateway (for manual
+    capture), the ledger and the wallet (for fulfilment), the settings and an event
+    sink. Built by ``payment_service_factory`` for a request or a job alike."""
 
-    ``apply_gateway_payment`` does this itself, but inside the caller's transaction; a
-    caller that must not hold that transaction's row locks across a gateway call (the
-    reconcile job, which has already written the order in it) calls this first, outside
-    any transaction, and then has nothing left to capture.
-    """
-    report = PaymentReport.from_entity(payment_entity)
-    if mismatch(order, report) or not _capture_is_ours(request, order, report):
-        return payment_entity
-    return _capture(request, order, report)
+    def __init__(self, session: Session, gateway: IPaymentGateway, ledger: ILedgerService,
+                 wallet: IWalletService, settings: dict, events: EventSink):
+        self.session = session
+        self.gateway = gateway
+        self.ledger = ledger
+        self.wallet = wallet
+        self.settings = settings
+        self.events = events
+
+    def apply_gateway_payment(self, order: Order, payment_entity: dict, *, source: str,
+                              now: dt.datetime | None = None) -> Order:
+        """Feed one trusted payment entity for ``order`` into the state machine.
+
+        ``source`` says which door it came through: "verify", "webhook" or "reconcile".
+        Returns ``order`` as it now stands in the database. Raises ``PaymentMismatch``
+        (409) when the entity does not fit the order, after noting it on the order;
+        ``MalformedPaymentEntity`` (400) when the entity is unusable; ``GatewayError``
+        (502) when a capture that is ours to do fails.
+        """
+        if source not in SOURCES:
+            raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
+        session = self.session
+        report = _checked(session, order, PaymentReport.from_entity(payment_entity), source)
+        if _capture_is_ours(self.settings, order, report):
+            captured = PaymentReport.from_entity(self._capture(order, report))
+            report = _checked(session, order, captured, source)
+
+        now = now or utcnow()
+        moved_to = _record_payment(session, order, report, now)
+        won = attempted = False
+        if report.money_captured:
+            # The winner marks the order fulfilled in the same statement: the grant below
+            # runs in the same transaction, so neither can be kept without the other.
+            won = _move_order(session, order.id, "paid", now, paid_at=now, fulfilled_at=now)
+            if not won:
+                _note_second_capture(session, order, report)
+        elif report.status in ("created", "authorized", "failed"):
+            attempted = _move_order(session, order.id, "attempted", now)
+
+        # The order's payments changed under it; its own row is known when this call
+        # moved it, and is read again when someone else may have.
+        session.expire(order, ["payments"])
+        if won:
+            _known(order, status="paid", paid_at=now, fulfilled_at=now, updated_at=now)
+        elif attempted:
+            _known(order, status="attempted", updated_at=now)
+        else:
+            session.refresh(order)
+        if won:
+            log.info("order %s paid by %s (%s)", order.id, report.razorpay_payment_id,
+                     source)
+            self.fulfil_order(order, now=now)
+        elif moved_to == "failed" and order.status != "paid":
+            payment = session.scalar(
+                sa.select(Payment)
+                .where(Payment.razorpay_payment_id == report.razorpay_payment_id)
+            )
+            self.events.emit(PaymentFailed(self.events.source, order, payment))
+        return order
+
+    def capture_if_ours(self, order: Order, payment_entity: dict) -> dict:
+        """The payment entity to apply: captured now when capture is ours to do (see
+        ``_capture_is_ours``) and the payment fits the order, else the one given.
+
+        ``apply_gateway_payment`` does this itself, but inside the caller's transaction;
+        a caller that must not hold that transaction's row locks across a gateway call
+        (the reconcile job, which has already written the order in it) calls this
+        first, outside any transaction, and then has nothing left to capture.
+        """
+        report = PaymentReport.from_entity(payment_entity)
+        if mismatch(order, report) or not _capture_is_ours(self.settings, order, report):
+            return payment_entity
+        return self._capture(order, report)
+
+    def _capture(self, order: Order, report: PaymentReport) -> dict:
+        """Capture the payment; the captured payment entity."""
+        try:
+            entity = self.gateway.capture_payment(report.razorpay_payment_id, order.amount,
+                                                  order.currency)
+        except GatewayError:
+            # Someone else may have captured it first (Razorpay refuses a second
+            # capture); what the payment is now decides.
+            entity = self.gateway.fetch_payment(report.razorpay_payment_id)
+            if PaymentReport.from_entity(entity).status != "captured":
+                raise
+        log.info("captured %s for order %s", report.razorpay_payment_id, order.id)
+        return entity
+
+    def fulfil_order(self, order: Order, *, now: dt.datetime | None = None) -> None:
+        """Deliver what ``order`` bought, once: called only by the winner of the move to
+        paid.
+
+        Grants go to the ledger under the reference ``order:<id>``, which the ledger can
+        post only once; entitlements are granted from the source ``order:<id>``, which is
+        also idempotent. A service order (no user, nothing to grant) is marked fulfilled
+        all the same and announced with ``OrderPaid`` so its host app can react.
+        ``fulfilled_at`` is usually set already, by the same UPDATE that moved the order
+        to paid.
+        """
+        now = now or utcnow()
+        if order.user_id and order.grants:
+            self.ledger.grant(order.user_id, dict(order.grants),
+                              reference=f"order:{order.id}",
+                              description=f"Purchase of {order.title}")
+        if order.user_id:
+            for name in order.entitlements:
+                self.wallet.grant_entitlement(order.user_id, name, f"order:{order.id}")
+        if order.fulfilled_at is None:
+            order.fulfilled_at = now
+            self.session.flush()
+        self.events.emit(OrderPaid(self.events.source, order))
+
+    def mark_verified(self, order: Order, *, now: dt.datetime | None = None) -> Order:
+        """The client's checkout signature checked out: ``created``/``attempted`` ->
+        ``verified``. A paid (or expired) order is left as it is. Returns the order."""
+        now = now or utcnow()
+        _move_order(self.session, order.id, "verified", now, verified_at=now)
+        self.session.refresh(order)
+        return order
+
+    def find_order(self, razorpay_order_id: str) -> Order | None:
+        """Our order for a Razorpay order id, or None."""
+        return self.session.scalar(
+            sa.select(Order).where(Order.razorpay_order_id == razorpay_order_id)
+            .options(lazyload(Order.payments))
+        )
 
 
-def _capture(request: Request, order: Order, report: PaymentReport) -> dict:
-    """Capture the payment; the captured payment entity."""
-    gateway = request.find_service(IPaymentGateway)
-    try:
-        entity = gateway.capture_payment(report.razorpay_payment_id, order.amount,
-                                         order.currency)
-    except GatewayError:
-        # Someone else may have captured it first (Razorpay refuses a second capture);
-        # what the payment is now decides.
-        entity = gateway.fetch_payment(report.razorpay_payment_id)
-        if PaymentReport.from_entity(entity).status != "captured":
-            raise
-    log.info("captured %s for order %s", report.razorpay_payment_id, order.id)
-    return entity
+def payment_service_factory(context: Any, source: Any) -> PaymentService:
+    """``source`` is a request or a ``banter_payments.jobs.Job``."""
+    return PaymentService(
+        source.dbsession, source.find_service(IPaymentGateway),
+        source.find_service(ILedgerService), source.find_service(IWalletService),
+        source.registry.settings, EventSink(source),
+    )
 
 
 def _record_payment(session: Session, order: Order, report: PaymentReport,
@@ -362,43 +427,3 @@ def _note_second_capture(session: Session, order: Order, report: PaymentReport) 
                 f"paid by {captured[0]}; refund it")
         if order.anomaly != note:
             record_anomaly(session, order, note)
-
-
-def fulfil_order(request: Request, order: Order, *, now: dt.datetime | None = None) -> None:
-    """Deliver what ``order`` bought, once: called only by the winner of the move to paid.
-
-    Grants go to the ledger under the reference ``order:<id>``, which the ledger can post
-    only once; entitlements are granted from the source ``order:<id>``, which is also
-    idempotent. A service order (no user, nothing to grant) is marked fulfilled all the
-    same and announced with ``OrderPaid`` so its host app can react. ``fulfilled_at`` is
-    usually set already, by the same UPDATE that moved the order to paid.
-    """
-    now = now or utcnow()
-    if order.user_id and order.grants:
-        ledger = request.find_service(ILedgerService)
-        ledger.grant(order.user_id, dict(order.grants), reference=f"order:{order.id}",
-                     description=f"Purchase of {order.title}")
-    if order.user_id:
-        for name in order.entitlements:
-            grant_entitlement(request.dbsession, order.user_id, name, f"order:{order.id}")
-    if order.fulfilled_at is None:
-        order.fulfilled_at = now
-        request.dbsession.flush()
-    emit(request, OrderPaid(request, order))
-
-
-def mark_verified(request: Request, order: Order, *, now: dt.datetime | None = None) -> Order:
-    """The client's checkout signature checked out: ``created``/``attempted`` ->
-    ``verified``. A paid (or expired) order is left as it is. Returns the order."""
-    now = now or utcnow()
-    _move_order(request.dbsession, order.id, "verified", now, verified_at=now)
-    request.dbsession.refresh(order)
-    return order
-
-
-def find_order(session: Session, razorpay_order_id: str) -> Order | None:
-    """Our order for a Razorpay order id, or None."""
-    return session.scalar(
-        sa.select(Order).where(Order.razorpay_order_id == razorpay_order_id)
-        .options(lazyload(Order.payments))
-    )
