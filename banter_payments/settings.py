@@ -115,6 +115,8 @@ SETTINGS: dict[str, Setting] = {
     "sandbox.webhook_shuffle_window": Setting(1.0, _number(float, 0)),
     "sandbox.refund_status": Setting("processed", _choice("processed", "pending")),
     "sandbox.refund_delay": Setting(1.0, _number(float, 0)),
+    # Seconds between authorization and Razorpay's automatic capture (0: at once).
+    "sandbox.capture_delay": Setting(0.0, _number(float, 0)),
     "sandbox.random_seed": Setting(None, _number(int, 0)),
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, _number(int, 0)),
