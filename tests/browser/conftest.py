@@ -191,6 +191,12 @@ class Client:
     def orders(self, user: str) -> list[dict]:
         return self.get("/orders", user)["items"]
 
+    def order(self, user: str, sku: str = "coins.starter") -> dict:
+        answer = self.http.post(f"{self.base}{PREFIX}/orders", json={"sku": sku},
+                                headers=self.token(user), timeout=10)
+        assert answer.status_code == 201, answer.text
+        return answer.json()
+
     def buy(self, user: str, sku: str = "coins.popular") -> dict:
         """A purchase made without the browser: order, the JSON checkout route, verify."""
         headers = self.token(user)
@@ -314,3 +320,28 @@ def demo_on(shot):
 @pytest.fixture
 def client_on():
     return lambda live: Client(live.url)
+
+
+class MerchantSite:
+    """Another origin serving pages a test writes: a merchant's own site using the
+    sandbox's ``checkout.js`` as it would use Razorpay's."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        self.server = Server(self._app)
+        self.url = self.server.url
+
+    def _app(self, environ, start_response):
+        body = self.pages.get(environ.get("PATH_INFO", ""))
+        if body is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found"]
+        start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [body.encode("utf-8")]
+
+
+@pytest.fixture(scope="session")
+def merchant():
+    site = MerchantSite()
+    yield site
+    site.server.close()
