@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -20,54 +21,9 @@ LOGO = bytes.fromhex(
 )
 
 # Razorpay's documented Checkout example (Standard Integration), as published: only the
-# script's URL and the three values a merchant fills in (key, amount, order id) differ.
-RAZORPAY_EXAMPLE = """<!doctype html>
-<html><body>
-<button id="rzp-button1">Pay</button>
-<script src="{script}"></script>
-<script>
-var options = {{
-    "key": "{key}", // Enter the Key ID generated from the Dashboard
-    "amount": "{amount}", // Amount is in currency subunits. Default currency is INR. Hence, 50000 refers to 50000 paise
-    "currency": "INR",
-    "name": "Acme Corp", //your business name
-    "description": "Test Transaction",
-    "image": "https://example.com/your_logo",
-    "order_id": "{order_id}", //This is a sample Order ID. Pass the `id` obtained in the response of Step 1
-    "handler": function (response){{
-        alert(response.razorpay_payment_id);
-        alert(response.razorpay_order_id);
-        alert(response.razorpay_signature)
-    }},
-    "prefill": {{ //We recommend using the prefill parameter to auto-fill customer's contact information especially their phone number
-        "name": "Gaurav Kumar", //your customer's name
-        "email": "gaurav.kumar@example.com",
-        "contact": "9000090000" //Provide the customer's phone number for better conversion rates
-    }},
-    "notes": {{
-        "address": "Razorpay Corporate Office"
-    }},
-    "theme": {{
-        "color": "#3399cc"
-    }}
-}};
-var rzp1 = new Razorpay(options);
-rzp1.on('payment.failed', function (response){{
-        alert(response.error.code);
-        alert(response.error.description);
-        alert(response.error.source);
-        alert(response.error.step);
-        alert(response.error.reason);
-        alert(response.error.metadata.order_id);
-        alert(response.error.metadata.payment_id);
-}});
-document.getElementById('rzp-button1').onclick = function(e){{
-    rzp1.open();
-    e.preventDefault();
-}}
-</script>
-</body></html>
-"""
+# script's URL and the three values a merchant fills in (key, amount, order id) differ,
+# written as {{script}}, {{key}}, {{amount}} and {{order_id}}.
+RAZORPAY_EXAMPLE = (Path(__file__).parent / "pages" / "razorpay_example.html").read_text()
 
 # A page that records what Checkout tells it, for the checks below.
 PROBE = """<!doctype html>
@@ -153,9 +109,10 @@ def test_razorpays_documented_example_runs_unchanged(merchant_page, merchant, sc
     page.on("dialog", lambda dialog: (alerts.append(dialog.message), dialog.accept()))
 
     order = client.order(user, "coins.popular")
-    merchant.pages["/example"] = RAZORPAY_EXAMPLE.format(
-        script=script, key=SANDBOX_KEY_ID, amount=order["amount"],
-        order_id=order["razorpayOrderId"])
+    values = {"script": script, "key": SANDBOX_KEY_ID, "amount": str(order["amount"]),
+              "order_id": order["razorpayOrderId"]}
+    merchant.pages["/example"] = re.sub(r"\{\{(\w+)\}\}", lambda m: values[m[1]],
+                                        RAZORPAY_EXAMPLE)
     page.goto(f"{merchant.url}/example")
     page.click("#rzp-button1")
     frame = page.frame_locator(FRAME)

@@ -4,7 +4,6 @@ refunding, and waiting for a capture that the webhooks bring late."""
 from __future__ import annotations
 
 import re
-
 import time
 
 FRAME = "iframe.razorpay-checkout-frame"
