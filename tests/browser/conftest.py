@@ -109,12 +109,15 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
 
 @pytest.fixture
 def quiet_sandbox(server):
-    """After the test, wait until the sandbox has delivered what it queued, so the next
-    test starts from empty tables with no webhook in flight."""
+    """After the test, wait until the sandbox has delivered what it queued, then stop its
+    worker: the next test starts from empty tables with no webhook in flight, and the
+    rest of the suite (whose apps deliver webhooks by hand) never meets a running worker.
+    The next event the shared server queues starts a worker again."""
     yield
-    from banter_payments.sandbox.worker import pending_webhooks
+    from banter_payments.sandbox.worker import pending_webhooks, stop_workers
 
     wait_for(lambda: pending_webhooks(server.app) == 0, timeout=20)
+    stop_workers()
 
 
 class Shots:

@@ -178,9 +178,12 @@ def test_with_webhooks_late_the_page_shows_processing_then_confirms_without_relo
     late.pay_by_card("4111 1111 1111 1111")
     late.status.get_by_text("Processing…").wait_for()
     shot(page, "processing")
-    order = client_on(late_server).orders(user)[0]
+    # Verify found the payment authorized, not yet captured.
+    late_client = client_on(late_server)
+    wait_for(lambda: late_client.orders(user)[0]["status"] != "created")
+    order = late_client.orders(user)[0]
     assert order["status"] == "verified" and not order["isConfirmed"]
     late.wait_confirmed(timeout=20000)
     shot(page, "confirmed-late")
     assert page.evaluate("window.__notReloaded") is True
-    assert client_on(late_server).wallet(user)["coins"] == 600
+    assert late_client.wallet(user)["coins"] == 600

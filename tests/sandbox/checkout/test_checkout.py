@@ -161,6 +161,16 @@ def test_a_paid_order_cannot_be_paid_again(testapp, order):
     assert len(payments(testapp, order)) == 1
 
 
+def test_without_a_capture_delay_a_late_authorization_is_left_to_the_app(testapp, app, order):
+    from banter_payments.sandbox.emulator import emulator_service
+
+    error = pay(testapp, order, method="upi", vpa="failure@razorpay")["error"]
+    payment_id = error["metadata"]["payment_id"]
+    testapp.post_json(f"{SANDBOX}/payments/{payment_id}/late_authorize", {})
+    assert emulator_service(app).capture_due(everything=True) == 0
+    assert [p["status"] for p in payments(testapp, order)] == ["authorized"]
+
+
 class TestCaptureDelay:
     @pytest.fixture
     def settings(self, settings):
