@@ -67,3 +67,7 @@ def includeme(config: Configurator) -> None:
         for plugin in settings["banter_payments.plugins"]:
             config.include(plugin)
 
+    # The demo client, at /demo/ beside the API rather than under its prefix.
+    if settings["razorpay.mode"] == "sandbox":
+        config.include(".demo")
+

@@ -206,6 +206,8 @@ SETTINGS: dict[str, Setting] = {
     "sandbox.webhook_shuffle_window": Setting(1.0, number(0)),
     "sandbox.refund_status": Setting("processed", choice("processed", "pending")),
     "sandbox.refund_delay": Setting(1.0, number(0)),
+    # Seconds between authorization and Razorpay's automatic capture (0: at once).
+    "sandbox.capture_delay": Setting(0.0, number(0)),
     "sandbox.random_seed": Setting(None, integer(0)),
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, integer(0)),

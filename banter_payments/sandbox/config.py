@@ -86,6 +86,7 @@ class SandboxConfig:
     webhook_max_attempts: int
     refund_status: str
     refund_delay: float
+    capture_delay: float
     random_seed: int | None
     sqlite_busy_timeout_ms: int
 
@@ -117,6 +118,7 @@ class SandboxConfig:
             webhook_max_attempts=_read(settings, "sandbox.webhook_max_attempts"),
             refund_status=_read(settings, "sandbox.refund_status"),
             refund_delay=_read(settings, "sandbox.refund_delay"),
+            capture_delay=_read(settings, "sandbox.capture_delay"),
             random_seed=_read(settings, "sandbox.random_seed"),
             sqlite_busy_timeout_ms=_read(settings, "sqlalchemy.sqlite_busy_timeout_ms"),
         )

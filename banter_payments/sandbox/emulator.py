@@ -33,6 +33,7 @@ def make_emulator(settings: Mapping[str, Any]) -> Router:
     config = Configurator()
     config.registry[SERVICE_KEY] = service
     config.include(views.includeme)
+    config.include("banter_payments.sandbox.checkout")
     return config.make_wsgi_app()
 
 

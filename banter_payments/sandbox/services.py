@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -65,6 +65,10 @@ METHODS_DETAILS = {
     "netbanking": lambda success: {"bank": "HDFC"},
     "wallet": lambda success: {"wallet": "paytm"},
 }
+# Payment fields the browser Checkout fills from what the customer entered.
+PAYMENT_DETAILS = frozenset(
+    {"card_id", "bank", "wallet", "vpa", "email", "contact", "notes", "description"}
+)
 IDEMPOTENCY_HEADER = "X-Refund-Idempotency"
 MIN_IDEMPOTENCY_KEY = 10
 MAX_IDEMPOTENCY_KEY = 255
@@ -147,11 +151,26 @@ class SandboxService:
         with self.reader() as session, session.begin():
             return payment_entity(_get(session, SandboxPayment, payment_id))
 
-    def pay(self, order_id: str, data: Any, *, notify_url: str) -> dict[str, Any]:
-        """The customer at Razorpay Checkout: what the checkout hands back to the client."""
+    def pay(
+        self,
+        order_id: str,
+        data: Any,
+        *,
+        notify_url: str,
+        details: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The customer at Razorpay Checkout: what the checkout hands back to the client.
+
+        ``details`` are what the customer entered (``PAYMENT_DETAILS``: the card's id,
+        the VPA, the bank, the wallet, email and contact, the checkout's notes), from the
+        browser Checkout; without them the method's sample values are used.
+        """
         body = parse_object(data, CHECKOUT_FIELDS)
         success = body.get("outcome", "success") == "success"
         method = body.get("method", "card")
+        unknown = set(details or {}) - PAYMENT_DETAILS
+        if unknown:
+            raise ValueError(f"unknown payment details: {', '.join(sorted(unknown))}")
         now = utcnow()
         with self.writer() as session, session.begin():
             order = _get(session, SandboxOrder, order_id, lock=True)
@@ -160,10 +179,14 @@ class SandboxService:
             order.attempts += 1
             order.status = "attempted"
             payment = _new_payment(order, method, success, now, notify_url)
+            for name, value in (details or {}).items():
+                setattr(payment, name, value)
             session.add(payment)
             if success:
                 events = [RaisedEvent("payment.authorized", {"payment": payment_entity(payment)})]
-                if order.auto_capture:
+                # Razorpay captures a moment after authorizing; capture_due does it later
+                # when sandbox.capture_delay says how long that moment is.
+                if order.auto_capture and self.config.capture_delay <= 0:
                     events += _capture(order, payment, now)
             else:
                 events = [RaisedEvent("payment.failed", {"payment": payment_entity(payment)})]
@@ -230,6 +253,40 @@ class SandboxService:
             entity = payment_entity(payment)
         self.on_enqueue()
         return entity
+
+    def capture_due(self, *, now: dt.datetime | None = None, everything: bool = False) -> int:
+        """Capture authorized payments of auto-capture orders once ``capture_delay`` has
+        passed since they were authorized; return how many. ``everything`` captures
+        them all now, for tests that fast-forward. With no delay ``pay`` captured at
+        once, and an authorization that came some other way (a late one) is left alone."""
+        if self.config.capture_delay <= 0:
+            return 0
+        now = now or utcnow()
+        query = (
+            select(SandboxPayment.id)
+            .join(SandboxOrder, SandboxOrder.id == SandboxPayment.order_id)
+            .where(SandboxPayment.status == "authorized", SandboxOrder.auto_capture.is_(True))
+        )
+        if not everything:
+            cutoff = now - dt.timedelta(seconds=self.config.capture_delay)
+            query = query.where(SandboxPayment.created_at <= cutoff)
+        with self.reader() as session, session.begin():
+            payment_ids = list(session.scalars(query.order_by(SandboxPayment.id)))
+        captured = 0
+        for payment_id in payment_ids:
+            with self.writer() as session, session.begin():
+                payment = _get(session, SandboxPayment, payment_id, lock=True)
+                if payment.status != "authorized":
+                    continue
+                order = _get(session, SandboxOrder, payment.order_id, lock=True)
+                events = _capture(order, payment, now)
+                target = self.config.webhook_url or payment.notify_url
+                if target:
+                    self._enqueue(session, events, target, now)
+                captured += 1
+        if captured:
+            self.on_enqueue()
+        return captured
 
     # Refunds
 

@@ -66,6 +66,7 @@ class WebhookWorker:
     def run_once(self) -> int:
         """Settle due refunds and deliver due webhooks; return how many were delivered."""
         self.service.settle_refunds()
+        self.service.capture_due()
         delivered = 0
         while not self._stop.is_set():
             report = deliver_batch(self.service, limit=BATCH_SIZE)
@@ -146,6 +147,7 @@ def flush_webhooks(
         http.mount("https://", transport)
     try:
         service.settle_refunds(everything=True)
+        service.capture_due(everything=True)
         return deliver_due(service, limit=None, http=http, include_future=True)
     finally:
         if owned:

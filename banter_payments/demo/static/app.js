@@ -1,0 +1,548 @@
+// The demo: a shop, a wallet, gifts, and an operator's console, over the public REST API.
+import { Api, ApiError } from "./api.js";
+
+const api = new Api(document.querySelector('meta[name="banter-api"]').content);
+const SESSION_KEY = "banter.demo.session";
+const POLL_MS = 1000;
+const CONFIRM_TIMEOUT_MS = 120000;
+const FAILURE_KNOWN_TIMEOUT_MS = 30000;
+const THEME = "#0f766e";
+
+let session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
+if (session) api.token = session.token;
+
+// Every page of the demo. Premium plans (subscriptions), the notification inbox and the
+// metrics page join this list when their features exist in the API.
+const SECTIONS = [
+  { path: "shop", title: "Shop", render: shopPage },
+  { path: "wallet", title: "Wallet", render: walletPage },
+  { path: "gift", title: "Gift coins", render: giftPage },
+  { path: "orders", title: "My orders", render: myOrdersPage },
+  { path: "admin/orders", title: "Orders & refunds", admin: true, render: adminOrdersPage },
+  { path: "admin/webhooks", title: "Webhooks", admin: true, render: adminWebhooksPage },
+  { path: "admin/reconcile", title: "Reconcile", admin: true, render: adminReconcilePage },
+];
+
+// ---- small helpers ----
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "class") el.className = value;
+    else el.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function money(amount, currency) {
+  try {
+    return new Intl.NumberFormat("en-IN", { style: "currency", currency }).format(amount / 100);
+  } catch (error) {
+    return `${currency} ${(amount / 100).toFixed(2)}`;
+  }
+}
+
+// "100", "100.5", "100.50" (rupees) -> 10050 paise; null when blank; NaN when malformed.
+function minorUnits(text) {
+  const value = text.trim();
+  if (!value) return null;
+  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(value);
+  if (!match) return NaN;
+  return Number(match[1]) * 100 + Number((match[2] || "").padEnd(2, "0"));
+}
+
+function grantsText(grants) {
+  const parts = Object.entries(grants || {}).map(([asset, qty]) => `${qty} ${asset}`);
+  return parts.length ? parts.join(", ") : "nothing";
+}
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString("en-IN") : "";
+}
+
+function errorText(error) {
+  if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  return String(error && error.message ? error.message : error);
+}
+
+function setStatus(kind, text, actions = []) {
+  const box = document.getElementById("status");
+  box.className = `status ${kind || ""}`;
+  box.replaceChildren(h("p", {}, text), ...actions);
+  box.hidden = false;
+}
+
+function clearStatus() {
+  const box = document.getElementById("status");
+  box.hidden = true;
+  box.replaceChildren();
+}
+
+function view(title, ...children) {
+  const main = document.getElementById("view");
+  const heading = h("h1", { tabindex: "-1" }, title);
+  main.replaceChildren(heading, ...children);
+  return heading;
+}
+
+function table(headers, rows) {
+  return h("table", {},
+    h("thead", {}, h("tr", {}, headers.map(([label, cls]) => h("th", { scope: "col", class: cls }, label)))),
+    h("tbody", {}, rows));
+}
+
+// ---- session, header and navigation ----
+
+function isAdmin() {
+  return Boolean(session && session.roles.includes("admin"));
+}
+
+async function refreshBalances() {
+  if (!session) return;
+  try {
+    const wallet = await api.wallet();
+    const parts = Object.entries(wallet.balances).map(([asset, qty]) => `${qty} ${asset}`);
+    document.getElementById("balances").textContent = parts.join(" · ");
+  } catch (error) {
+    document.getElementById("balances").textContent = "";
+  }
+}
+
+function renderHeader(current) {
+  const nav = document.getElementById("nav");
+  const who = document.getElementById("who");
+  if (!session) {
+    nav.replaceChildren();
+    who.replaceChildren();
+    return;
+  }
+  nav.replaceChildren(...SECTIONS.filter((s) => !s.admin || isAdmin()).map((section) =>
+    h("a", { href: `#/${section.path}`, class: section.admin ? "admin" : null,
+             "aria-current": section === current ? "page" : null }, section.title)));
+  who.replaceChildren(
+    h("span", {}, `Signed in as ${session.user}${isAdmin() ? " (admin)" : ""} · `),
+    h("span", { id: "balances" }),
+    h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"));
+  refreshBalances();
+}
+
+function signOut() {
+  session = null;
+  api.token = null;
+  sessionStorage.removeItem(SESSION_KEY);
+  clearStatus();
+  location.hash = "#/signin";
+}
+
+function signInPage() {
+  renderHeader(null);
+  const user = h("input", { id: "signin-user", name: "user", required: true, value: "alice",
+                           autocomplete: "username" });
+  const admin = h("input", { id: "signin-admin", type: "checkbox", name: "admin" });
+  const error = h("p", { class: "error", role: "alert" });
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    const name = user.value.trim();
+    if (!name) { error.textContent = "Enter a user id."; user.focus(); return; }
+    const roles = admin.checked ? ["admin"] : [];
+    try {
+      const { token } = await api.signIn(name, roles);
+      session = { user: name, roles, token };
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify(session));
+      api.token = token;
+      location.hash = "#/shop";
+    } catch (failure) {
+      error.textContent = errorText(failure);
+    }
+  } },
+    h("label", { for: "signin-user" }, "User id"), user,
+    h("label", { for: "signin-admin" }, admin, " Sign in as an admin"),
+    h("p", { class: "muted" }, "Any user id works: the sandbox's token route signs a development token."),
+    error,
+    h("button", { type: "submit" }, "Sign in"));
+  view("Sign in", form);
+}
+
+// ---- buying: Checkout, verify, then wait for the capture ----
+
+function openCheckout(order) {
+  const options = Object.assign({}, order.checkout, {
+    theme: { color: THEME },
+    // The demo offers "Try again" itself, through the retry route.
+    retry: { enabled: false },
+    prefill: Object.assign({ email: `${session.user}@example.com`, contact: "9000090000" },
+                           order.checkout.prefill),
+    handler: (response) => verify(order, response),
+    modal: { ondismiss: () => dismissed(order) },
+  });
+  setStatus("wait", `Paying for ${order.title}…`);
+  const checkout = new window.Razorpay(options);
+  checkout.on("payment.failed", (response) => paymentFailed(order, response.error));
+  checkout.open();
+}
+
+async function buy(sku, button) {
+  button.disabled = true;
+  try {
+    openCheckout(await api.createOrder(sku));
+  } catch (error) {
+    setStatus("bad", `Could not start the purchase: ${errorText(error)}`);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function verify(order, response) {
+  setStatus("wait", "Processing… your payment is being confirmed.");
+  let current = null;
+  try {
+    current = await api.verify(response);
+  } catch (error) {
+    // A 502 means the gateway did not answer; the capture still arrives by webhook.
+    if (!(error instanceof ApiError) || error.status < 500) {
+      setStatus("bad", `Verification failed: ${errorText(error)}`);
+      return;
+    }
+  }
+  const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
+  while (!current || !current.isConfirmed) {
+    if (Date.now() > deadline) {
+      setStatus("wait", "Still processing: the order confirms as soon as the payment is captured. See My orders.");
+      return;
+    }
+    await sleep(POLL_MS);
+    try { current = await api.order(order.id); } catch (error) { /* keep polling */ }
+  }
+  setStatus("ok", `Confirmed: ${grantsText(current.grants)} added to your wallet.`,
+            [h("a", { href: "#/wallet" }, "Open wallet")]);
+  refreshBalances();
+}
+
+function paymentFailed(order, error) {
+  setStatus("bad", `Payment failed: ${error.description}`,
+            [h("button", { type: "button", id: "try-again", onclick: () => tryAgain(order) }, "Try again")]);
+  document.getElementById("try-again").focus();
+}
+
+function dismissed(order) {
+  setStatus("", `Checkout closed. Nothing was charged; your order for ${order.title} is still open.`,
+            [h("button", { type: "button", id: "pay-now", onclick: () => openCheckout(order) }, "Pay now")]);
+}
+
+async function tryAgain(order) {
+  setStatus("wait", "Preparing a new attempt…");
+  // The retry route accepts an order once the server knows its payment failed (from the
+  // payment.failed webhook), so wait for that first.
+  const deadline = Date.now() + FAILURE_KNOWN_TIMEOUT_MS;
+  for (;;) {
+    const current = await api.order(order.id).catch(() => null);
+    if (current && (current.status === "expired" ||
+                    (current.payment && current.payment.status === "failed"))) break;
+    if (Date.now() > deadline) {
+      setStatus("bad", "The failed payment has not reached the server yet; try again in a minute.",
+                [h("button", { type: "button", onclick: () => tryAgain(order) }, "Try again")]);
+      return;
+    }
+    await sleep(POLL_MS);
+  }
+  try {
+    openCheckout(await api.retry(order.id));
+  } catch (error) {
+    setStatus("bad", `Could not retry: ${errorText(error)}`);
+  }
+}
+
+// ---- pages ----
+
+function itemCard(item) {
+  const badges = [];
+  const headline = [];
+  if (item.kind === "coins") {
+    headline.push(h("p", { class: "big" }, `${item.coins} coins`));
+    if (item.bonus) badges.push(h("span", { class: "badge bonus" }, `+${item.bonus} bonus (${item.bonusPercent}%)`));
+  } else if (item.kind === "credits") {
+    headline.push(h("p", { class: "big" }, `${item.credits} credits`));
+    headline.push(h("p", { class: "muted" }, `${money(item.pricePerCredit, item.currency)} per credit`));
+  } else {
+    headline.push(h("p", { class: "muted" }, item.description));
+  }
+  if (item.popular) badges.push(h("span", { class: "badge hot" }, "Popular"));
+  if (item.bestValue) badges.push(h("span", { class: "badge best" }, "Best value"));
+  const button = h("button", { type: "button", "data-sku": item.sku,
+                              "aria-label": `Buy ${item.name} for ${money(item.amount, item.currency)}` }, "Buy");
+  button.addEventListener("click", () => buy(item.sku, button));
+  return h("article", { class: "card", "data-sku": item.sku },
+    h("h3", {}, item.name), h("div", { class: "badges" }, badges), ...headline,
+    h("p", { class: "price" }, money(item.amount, item.currency)), button);
+}
+
+async function shopPage() {
+  const { items } = await api.catalog();
+  const groups = [
+    ["Coin packs", items.filter((i) => i.kind === "coins")],
+    ["Credit plans", items.filter((i) => i.kind === "credits")],
+    ["More", items.filter((i) => i.kind !== "coins" && i.kind !== "credits")],
+  ].filter(([, list]) => list.length);
+  return view("Shop", ...groups.map(([title, list]) => [
+    h("h2", {}, title), h("div", { class: "grid" }, list.map(itemCard))]).flat());
+}
+
+async function walletPage() {
+  const wallet = await api.wallet();
+  const assetSelect = h("select", { id: "history-asset" },
+    h("option", { value: "" }, "All"),
+    Object.keys(wallet.balances).map((asset) => h("option", { value: asset }, asset)));
+  const body = h("tbody");
+  const more = h("button", { type: "button", class: "secondary", id: "history-more", hidden: true }, "Show older");
+  let cursor = null;
+  async function load(reset) {
+    const query = { limit: "10" };
+    if (assetSelect.value) query.asset = assetSelect.value;
+    if (!reset && cursor) query.cursor = cursor;
+    const page = await api.transactions(query);
+    if (reset) body.replaceChildren();
+    for (const entry of page.items) {
+      body.append(h("tr", {},
+        h("td", {}, when(entry.createdAt)), h("td", {}, entry.description || entry.kind),
+        h("td", {}, entry.asset), h("td", { class: "num" }, entry.amount > 0 ? `+${entry.amount}` : entry.amount),
+        h("td", { class: "num" }, entry.balanceAfter)));
+    }
+    if (!body.children.length) body.append(h("tr", {}, h("td", { colspan: "5" }, "No transactions yet.")));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+  }
+  assetSelect.addEventListener("change", () => load(true));
+  more.addEventListener("click", () => load(false));
+  const heading = view("Wallet",
+    h("div", { class: "balances" }, Object.entries(wallet.balances).map(([asset, qty]) =>
+      h("div", { class: "card", "data-asset": asset }, h("p", { class: "muted" }, asset),
+        h("p", { class: "big" }, String(qty))))),
+    Object.keys(wallet.entitlements || {}).length
+      ? h("p", {}, `Entitlements: ${Object.keys(wallet.entitlements).join(", ")}`) : null,
+    h("h2", {}, "History"),
+    h("p", {}, h("label", { for: "history-asset" }, "Asset "), assetSelect),
+    h("table", {}, h("thead", {}, h("tr", {}, ["When", "What", "Asset", "Amount", "Balance"].map((label, i) =>
+      h("th", { scope: "col", class: i >= 3 ? "num" : null }, label)))), body),
+    h("p", {}, more));
+  await load(true);
+  return heading;
+}
+
+function giftPage() {
+  const to = h("input", { id: "gift-to", name: "to", required: true, autocomplete: "off" });
+  const coins = h("input", { id: "gift-coins", name: "coins", type: "number", min: "1", step: "1", required: true });
+  const note = h("input", { id: "gift-note", name: "note", maxlength: "200" });
+  const result = h("p", { role: "alert" });
+  const form = h("form", { class: "stack", onsubmit: async (event) => {
+    event.preventDefault();
+    const amount = Number(coins.value);
+    if (!to.value.trim() || !Number.isInteger(amount) || amount < 1) {
+      result.className = "error";
+      result.textContent = "Enter who receives the gift and a whole number of coins.";
+      return;
+    }
+    try {
+      const gift = await api.gift(to.value.trim(), amount, note.value.trim());
+      result.className = "okay";
+      result.textContent = `Sent ${gift.coins} coins to ${gift.to}. Your balance: ${gift.balance} coins.`;
+      refreshBalances();
+    } catch (error) {
+      result.className = "error";
+      result.textContent = `Gift not sent: ${errorText(error)}`;
+    }
+  } },
+    h("label", { for: "gift-to" }, "Friend's user id"), to,
+    h("label", { for: "gift-coins" }, "Coins"), coins,
+    h("label", { for: "gift-note" }, "Note (optional)"), note,
+    h("button", { type: "submit" }, "Send gift"), result);
+  return view("Gift coins", form);
+}
+
+function orderRow(order, actions) {
+  const payment = order.payment;
+  return h("tr", { "data-order": order.id },
+    h("td", {}, when(order.createdAt)), h("td", {}, order.title),
+    h("td", { class: "num" }, money(order.amount, order.currency)),
+    h("td", {}, order.status, order.isConfirmed ? " ✓" : ""),
+    h("td", {}, payment ? `${payment.method || ""} ${payment.status}` : "—"),
+    h("td", {}, order.refundedAmount ? `${money(order.refundedAmount, order.currency)} (${order.refundStatus})` : "—"),
+    h("td", {}, actions));
+}
+
+const ORDER_HEADERS = [["Created"], ["Item"], ["Amount", "num"], ["Status"], ["Payment"], ["Refunded"], [""]];
+
+async function myOrdersPage() {
+  const { items } = await api.orders({ limit: "20" });
+  const rows = items.map((order) => {
+    const failed = order.status !== "paid" && order.payment && order.payment.status === "failed";
+    return orderRow(order, failed
+      ? h("button", { type: "button", onclick: () => tryAgain(order) }, "Try again") : null);
+  });
+  return view("My orders", items.length ? table(ORDER_HEADERS, rows) : h("p", {}, "No orders yet."));
+}
+
+function refundLine(refund) {
+  const clawed = grantsText(refund.clawedBack);
+  const short = Object.values(refund.shortfall || {}).some((n) => n > 0) ? grantsText(refund.shortfall) : "none";
+  return h("li", { "data-refund": refund.id },
+    `${money(refund.amount, refund.currency)} ${refund.status} — ${refund.reason}. `,
+    `Clawed back: ${clawed}. Shortfall: ${short}.`);
+}
+
+function refundPanel(order, cell) {
+  const amount = h("input", { id: `refund-amount-${order.id}`, inputmode: "decimal", placeholder: "all that is left" });
+  const reason = h("input", { id: `refund-reason-${order.id}`, required: true, value: "" });
+  const list = h("ul", { class: "refunds" });
+  const message = h("p", { role: "alert" });
+  async function loadRefunds() {
+    const { items } = await api.refunds(order.id);
+    list.replaceChildren(...items.map(refundLine));
+  }
+  const form = h("form", { class: "inline", onsubmit: async (event) => {
+    event.preventDefault();
+    const minor = minorUnits(amount.value);
+    if (Number.isNaN(minor) || !reason.value.trim()) {
+      message.className = "error";
+      message.textContent = "Give a reason, and an amount in rupees (e.g. 100.50) or nothing for a full refund.";
+      return;
+    }
+    const body = { reason: reason.value.trim() };
+    if (minor !== null) body.amount = minor;
+    try {
+      const refund = await api.refund(order.id, body);
+      message.className = "okay";
+      message.textContent = `Refund ${refund.status}: ${money(refund.amount, refund.currency)}. ` +
+        `Clawed back ${grantsText(refund.clawedBack)}.`;
+      await loadRefunds();
+    } catch (error) {
+      message.className = "error";
+      message.textContent = `Refund refused: ${errorText(error)}`;
+    }
+  } },
+    h("div", {}, h("label", { for: amount.id }, "Amount (₹)"), h("br"), amount),
+    h("div", {}, h("label", { for: reason.id }, "Reason"), h("br"), reason),
+    h("button", { type: "submit" }, "Refund"));
+  cell.replaceChildren(h("div", { class: "refund-box" }, form, message, list));
+  loadRefunds();
+  amount.focus();
+}
+
+async function adminOrdersPage() {
+  const user = h("input", { id: "admin-user", name: "user", required: true, value: sessionStorage.getItem("banter.demo.adminUser") || "" });
+  const results = h("div");
+  async function load() {
+    const userId = user.value.trim();
+    if (!userId) return;
+    sessionStorage.setItem("banter.demo.adminUser", userId);
+    const { items } = await api.orders({ userId, limit: "20" });
+    const rows = items.map((order) => {
+      const cell = h("td", { colspan: "7" });
+      const detail = h("tr", { hidden: true }, cell);
+      const button = order.status === "paid"
+        ? h("button", { type: "button", class: "secondary", "aria-label": `Refund ${order.title} (${order.id})`,
+                        onclick: () => { detail.hidden = false; refundPanel(order, cell); } }, "Refund…")
+        : null;
+      return [orderRow(order, button), detail];
+    }).flat();
+    results.replaceChildren(items.length ? table(ORDER_HEADERS, rows) : h("p", {}, `No orders for ${userId}.`));
+  }
+  const form = h("form", { class: "inline", onsubmit: (event) => { event.preventDefault(); load().catch(showError); } },
+    h("div", {}, h("label", { for: "admin-user" }, "Customer's user id"), h("br"), user),
+    h("button", { type: "submit" }, "Show orders"));
+  const heading = view("Orders & refunds", form, results);
+  if (user.value) await load();
+  return heading;
+}
+
+async function adminWebhooksPage() {
+  const filter = h("select", { id: "webhook-status" },
+    h("option", { value: "failed" }, "Failed"), h("option", { value: "" }, "All"));
+  const results = h("div");
+  async function load() {
+    const query = { limit: "50" };
+    if (filter.value) query.status = filter.value;
+    const { items } = await api.webhooks(query);
+    const rows = items.map((delivery) => {
+      const outcome = h("span");
+      const replay = delivery.status === "failed"
+        ? h("button", { type: "button", class: "secondary", "aria-label": `Replay ${delivery.event} ${delivery.id}`,
+                        onclick: async (event) => {
+            event.target.disabled = true;
+            try {
+              const answer = await api.replay(delivery.id);
+              outcome.textContent = ` replayed: ${answer.status || "done"}`;
+            } catch (error) {
+              outcome.textContent = ` replay failed: ${errorText(error)}`;
+              event.target.disabled = false;
+            }
+          } }, "Replay") : null;
+      return h("tr", { "data-delivery": delivery.id },
+        h("td", {}, when(delivery.receivedAt)), h("td", {}, delivery.event), h("td", {}, delivery.source),
+        h("td", {}, delivery.status), h("td", {}, delivery.error || ""), h("td", {}, replay, outcome));
+    });
+    results.replaceChildren(items.length
+      ? table([["Received"], ["Event"], ["Source"], ["Status"], ["Error"], [""]], rows)
+      : h("p", {}, "No deliveries to show."));
+  }
+  filter.addEventListener("change", () => load().catch(showError));
+  const heading = view("Webhooks", h("p", {}, h("label", { for: "webhook-status" }, "Show "), filter), results);
+  await load();
+  return heading;
+}
+
+function adminReconcilePage() {
+  const output = h("div", { role: "status" });
+  const button = h("button", { type: "button", id: "run-reconcile", onclick: async () => {
+    button.disabled = true;
+    try {
+      const report = await api.reconcile();
+      output.replaceChildren(
+        h("p", {}, `Checked ${report.checked} orders; changed ${report.changed}.`),
+        h("pre", {}, JSON.stringify(report, null, 2)));
+    } catch (error) {
+      output.replaceChildren(h("p", { class: "error" }, errorText(error)));
+    } finally {
+      button.disabled = false;
+    }
+  } }, "Run reconcile now");
+  return view("Reconcile",
+    h("p", {}, "Asks Razorpay (here, the sandbox) about open orders and applies what it finds."),
+    button, output);
+}
+
+function showError(error) {
+  setStatus("bad", errorText(error));
+}
+
+// ---- routing ----
+
+async function route() {
+  const path = location.hash.replace(/^#\/?/, "") || "shop";
+  if (!session || path === "signin") {
+    if (session && path === "signin") { location.hash = "#/shop"; return; }
+    signInPage();
+    return;
+  }
+  const section = SECTIONS.find((s) => s.path === path && (!s.admin || isAdmin())) || SECTIONS[0];
+  renderHeader(section);
+  document.title = `${section.title} · Banter demo`;
+  try {
+    const heading = await section.render();
+    if (heading && route.navigated) heading.focus();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) { signOut(); return; }
+    view(section.title, h("p", { class: "error", role: "alert" }, errorText(error)));
+  }
+  route.navigated = true;
+}
+
+window.addEventListener("hashchange", route);
+route();
