@@ -116,6 +116,15 @@ SETTINGS: dict[str, Setting] = {
     "sandbox.refund_status": Setting("processed", _choice("processed", "pending")),
     "sandbox.refund_delay": Setting(1.0, _number(float, 0)),
     "sandbox.random_seed": Setting(None, _number(int, 0)),
+    # Faults on demand (banter_payments.sandbox.faults): a share of API calls answering
+    # 5xx or timing out, a latency distribution, limited to some endpoints.
+    "sandbox.fault_error_rate": Setting(0.0, _number(float, 0)),
+    "sandbox.fault_statuses": Setting(["500", "502", "503"], _list),
+    "sandbox.fault_timeout_rate": Setting(0.0, _number(float, 0)),
+    "sandbox.fault_timeout_seconds": Setting(30.0, _number(float, 0)),
+    "sandbox.fault_timeout_applied": Setting(0.5, _number(float, 0)),
+    "sandbox.fault_latency": Setting(None),
+    "sandbox.fault_endpoints": Setting([], _list),
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, _number(int, 0)),
     "orders.expire_after_seconds": Setting(24 * 60 * 60, _number(int, 60)),

@@ -32,16 +32,15 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from banter_payments.clock import utcnow
-from banter_payments.ids import new_id
 from banter_payments.settings import SETTINGS
 
 from .config import SandboxConfig
 from .entities import unix
+from .ids import account_id, razorpay_id
 from .models import SandboxWebhook
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_ID = "acc_sandbox"
 USER_AGENT = "Razorpay-Webhook/v1"
 # Extra time a claim is held beyond the HTTP timeout before another worker may retry it.
 LEASE_MARGIN_SECONDS = 30.0
@@ -54,11 +53,13 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def event_body(event: str, payload: Mapping[str, dict[str, Any]], created_at: int) -> bytes:
+def event_body(
+    event: str, payload: Mapping[str, dict[str, Any]], created_at: int, *, account: str
+) -> bytes:
     """The event envelope, serialized once; ``payload`` maps entity names to entities."""
     envelope = {
         "entity": "event",
-        "account_id": ACCOUNT_ID,
+        "account_id": account,
         "event": event,
         "contains": list(payload),
         "payload": {name: {"entity": entity} for name, entity in payload.items()},
@@ -98,8 +99,9 @@ def enqueue(
     base = now + dt.timedelta(seconds=config.webhook_delay)
     event_ids = []
     for raised in events:
-        event_id = new_id("evt")
-        body = event_body(raised.event, raised.payload, unix(now))
+        event_id = razorpay_id("evt")
+        body = event_body(raised.event, raised.payload, unix(now),
+                          account=account_id(config.key_id))
         signature = sign(body, config.webhook_secret)
         dropped = config.webhook_drop_rate > 0 and rng.random() < config.webhook_drop_rate
         for copy in range(1, config.webhook_duplicates + 1):
