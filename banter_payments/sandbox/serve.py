@@ -77,10 +77,30 @@ def _setting(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def describe(base_url: str, key_id: str, key_secret: str, webhook_secret: str) -> str:
+    """What a developer needs to use the sandbox, for ``--help`` and the start-up banner."""
+    return (
+        f"key id:         {key_id}\n"
+        f"key secret:     {key_secret}\n"
+        f"webhook secret: {webhook_secret}\n"
+        f"API (SDK base URL): {base_url}  (Razorpay's /v1/... routes)\n"
+        f"checkout:       POST {base_url}/checkout/{{order_id}}/pay  (no /_sandbox/razorpay "
+        "prefix when served alone)\n"
+        f"faults:         GET|POST|DELETE {base_url}/faults\n"
+        f"this page as JSON: GET {base_url}/"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="banter-sandbox",
-        description="Serve the Razorpay-compatible sandbox; point razorpay.base_url at it.",
+        description="Serve the Razorpay-compatible sandbox; point razorpay.base_url (or any "
+                    "official SDK's base URL) at it.",
+        epilog="With the default options:\n"
+               + describe(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", SANDBOX_KEY_ID,
+                          SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET)
+               + "\n\nEvery API call and every webhook delivery attempt is logged.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -151,8 +171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     server = standalone.server
     host, port = server.effective_host, server.effective_port
+    settings = standalone.settings
     print(f"Razorpay sandbox at http://{host}:{port} (use it as razorpay.base_url)")
-    print(f"Webhooks go to {standalone.settings['sandbox.webhook_url']}")
+    print(describe(f"http://{host}:{port}", settings["razorpay.key_id"],
+                   settings["razorpay.key_secret"], settings["razorpay.webhook_secrets"][0]))
+    print(f"Webhooks go to {settings['sandbox.webhook_url']}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -281,7 +281,7 @@ def describe(request: Request) -> Response:
         "webhook_secret": config.webhook_secret,
         "webhook_url": config.webhook_url or f"(the app that made the call){config.webhook_path}",
         "sdk": {
-            "python": f"razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url={base + '/v1'!r})",
+            "python": f"razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url={base!r})",
             "node": f"instance.api.rq.defaults.baseURL = {base + '/v1/'!r}",
         },
         "routes": {

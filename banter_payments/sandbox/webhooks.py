@@ -23,6 +23,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -151,6 +152,7 @@ class DeliveryPolicy:
 class _Claimed:
     id: int
     event_id: str
+    event: str
     target_url: str
     body: bytes
     signature: str
@@ -199,10 +201,14 @@ def deliver_batch(
     claimed = _claim(factory, policy, now=now, limit=limit, include_future=include_future)
     delivered = 0
     for row in claimed:
+        started = time.perf_counter()
         status_code, error = _post(row, policy, http)
+        latency_ms = (time.perf_counter() - started) * 1000
         recorded_at = now if explicit_now else utcnow()
         ok = status_code is not None and 200 <= status_code < 300
-        _record(factory, policy, row, ok=ok, status_code=status_code, error=error, at=recorded_at)
+        outcome = _record(factory, policy, row, ok=ok, status_code=status_code, error=error,
+                          at=recorded_at)
+        _log_attempt(row, status_code, error, latency_ms, outcome)
         delivered += ok
     return DeliveryReport(claimed=len(claimed), delivered=delivered)
 
@@ -241,7 +247,8 @@ def _claim(
             row.attempts += 1
             row.lease_until = lease_until
         return [
-            _Claimed(row.id, row.event_id, row.target_url, row.body, row.signature, row.attempts)
+            _Claimed(row.id, row.event_id, row.event, row.target_url, row.body, row.signature,
+                     row.attempts)
             for row in rows
         ]
 
@@ -270,6 +277,17 @@ def _post(
     return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
 
 
+def _log_attempt(row: _Claimed, status_code: int | None, error: str | None,
+                 latency_ms: float, outcome: str) -> None:
+    """One line per delivery attempt, so a developer sees every webhook the app got (or
+    did not): a failure is a warning."""
+    level = logging.INFO if status_code is not None and 200 <= status_code < 300 else (
+        logging.WARNING)
+    log.log(level, "webhook %s %s attempt %d -> %s in %.0fms: %s (%s)", row.event,
+            row.event_id, row.attempts, status_code if status_code is not None else "no answer",
+            latency_ms, outcome, error or row.target_url)
+
+
 def _record(
     factory: sessionmaker,
     policy: DeliveryPolicy,
@@ -279,7 +297,8 @@ def _record(
     status_code: int | None,
     error: str | None,
     at: dt.datetime,
-) -> None:
+) -> str:
+    """Store the attempt's outcome; return it in words for the log."""
     values: dict[str, Any] = {
         "last_status_code": status_code,
         "last_error": error,
@@ -287,13 +306,18 @@ def _record(
     }
     if ok:
         values.update(status="delivered", delivered_at=at)
+        outcome = "delivered"
     elif row.attempts >= policy.max_attempts:
         values.update(status="failed")
+        outcome = f"failed for good after {row.attempts} attempts"
     else:
-        values.update(status="pending", deliver_at=at + policy.retry_delay(row.attempts))
+        delay = policy.retry_delay(row.attempts)
+        values.update(status="pending", deliver_at=at + delay)
+        outcome = f"retry in {delay.total_seconds():g}s"
     with factory() as session, session.begin():
         session.execute(
             update(SandboxWebhook)
             .where(SandboxWebhook.id == row.id, SandboxWebhook.status == "delivering")
             .values(**values)
         )
+    return outcome
