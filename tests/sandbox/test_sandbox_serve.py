@@ -124,3 +124,52 @@ def test_the_projects_migrations_create_the_sandbox_tables(tmp_path):
     serve.migrate(url)
     names = set(sa.inspect(sa.create_engine(url)).get_table_names())
     assert {t.name for t in SANDBOX_TABLES} <= names
+
+
+def test_help_shows_the_keys_and_the_checkout_route(capsys):
+    with pytest.raises(SystemExit):
+        serve.main(["--help"])
+    text = capsys.readouterr().out
+    for value in (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET):
+        assert value in text
+    assert "POST http://127.0.0.1:8765/checkout/{order_id}/pay" in text
+    assert "no /_sandbox/razorpay prefix" in text
+    assert "/faults" in text
+
+
+def test_the_root_page_describes_the_sandbox(emulator, serve_wsgi):
+    base_url = serve_wsgi(emulator)
+    page = requests.get(f"{base_url}/", timeout=10).json()
+    assert (page["key_id"], page["key_secret"], page["webhook_secret"], page["base_url"]) == (
+        SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET, base_url)
+    assert page["routes"]["checkout"] == f"POST {base_url}/checkout/{{order_id}}/pay"
+    assert f"GET {base_url}/v1/orders/{{id}}/payments" in page["api"]
+    assert f"PUT {base_url}/v1/customers/{{id}}" in page["api"]
+
+
+def test_every_api_call_and_every_delivery_attempt_is_logged(make_app, serve_wsgi, caplog):
+    import logging
+
+    from banter_payments.sandbox.worker import flush_webhooks
+
+    app = make_app({"sandbox.webhook_url": "http://127.0.0.1:9/nowhere",
+                    "sandbox.webhook_max_attempts": "2"})
+    base_url = serve_wsgi(app)
+    client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET), base_url=base_url)
+    caplog.set_level(logging.INFO, logger="banter_payments.sandbox")
+    order = client.order.create({"amount": 1000, "currency": "INR"})
+    requests.get(f"{base_url}/v1/orders/order_00000000000000", auth=("x", "y"), timeout=10)
+    requests.post(f"{base_url}/checkout/{order['id']}/pay", json={}, timeout=10)
+    api_lines = [r.getMessage() for r in caplog.records
+                 if r.name == "banter_payments.sandbox.api"]
+    assert any(line.startswith("POST /v1/orders 200 ") for line in api_lines)
+    assert any(line.startswith("GET /v1/orders/order_00000000000000 401 ")
+               for line in api_lines)
+    flush_webhooks(app)
+    attempts = [r for r in caplog.records if r.name == "banter_payments.sandbox.webhooks"]
+    assert attempts and all(r.levelno == logging.WARNING for r in attempts)
+    first = attempts[0].getMessage()
+    assert first.startswith("webhook payment.authorized evt_")
+    assert "attempt 1 -> no answer" in first and "retry in" in first
+    flush_webhooks(app)
+    assert "failed for good after 2 attempts" in caplog.records[-1].getMessage()
