@@ -79,10 +79,35 @@ def parse_form_body(body: bytes) -> dict[str, Any]:
 
 
 def parse_body(body: bytes, content_type: str | None) -> Any:
-    """JSON unless the request says it is a form, as Razorpay reads it."""
+    """JSON unless the request says it is a form, as Razorpay reads it. A JSON object
+    may spell nested fields the form way too (the Node SDK sends ``"notes[sku]": "x"``)."""
     if (content_type or "").split(";")[0].strip().lower() == FORM_CONTENT_TYPE:
         return parse_form_body(body)
-    return parse_json_body(body)
+    data = parse_json_body(body)
+    if isinstance(data, dict) and any("[" in key for key in data):
+        return _fold_brackets(data)
+    return data
+
+
+def _fold_brackets(data: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        match = _FORM_KEY.match(key)
+        path = ([match.group(1)] + re.findall(r"\[([^\[\]]*)\]", match.group(2))
+                if match else [key])
+        if len(path) == 1:
+            if isinstance(result.get(key), dict) and isinstance(value, dict):
+                result[key].update(value)
+            else:
+                result[key] = value
+            continue
+        if len(path) > 2 or "" in path:
+            raise RazorpayError(f"The field {key[:40]} is invalid.", field=path[0])
+        nested = result.setdefault(path[0], {})
+        if not isinstance(nested, dict):
+            raise RazorpayError(f"The {path[0]} field is invalid.", field=path[0])
+        nested[path[1]] = value
+    return result
 
 
 def parse_object(

@@ -91,8 +91,14 @@ def _query(request: Request) -> tuple[dict[str, str], list[str]]:
         items = list(request.GET.items())
     except UnicodeDecodeError:
         raise RazorpayError("The query string is not valid UTF-8") from None
-    expand = [value for name, value in items if name in (EXPAND, "expand")]
-    return {name: value for name, value in items if name not in (EXPAND, "expand")}, expand
+    expand = [value for name, value in items if _is_expand(name)]
+    return {name: value for name, value in items if not _is_expand(name)}, expand
+
+
+def _is_expand(name: str) -> bool:
+    """``expand[]``, and the spellings other SDKs' query encoders make of it: the Node
+    SDK's axios sends ``expand[expand][0]=card``."""
+    return name == "expand" or (name.startswith("expand[") and name.endswith("]"))
 
 
 def api(*, collection: bool = False) -> Callable[[Callable[..., Any]], Callable[[Request], Any]]:
@@ -282,7 +288,7 @@ def describe(request: Request) -> Response:
         "webhook_url": config.webhook_url or f"(the app that made the call){config.webhook_path}",
         "sdk": {
             "python": f"razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url={base!r})",
-            "node": f"instance.api.rq.defaults.baseURL = {base + '/v1/'!r}",
+            "node": f"instance.api.rq.defaults.baseURL = {base!r}",
         },
         "routes": {
             "checkout": f"POST {base}/checkout/{{order_id}}/pay",
