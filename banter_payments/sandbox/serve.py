@@ -5,8 +5,12 @@ this server's URL), for trying the SDK from a shell, and for tests that want a r
 socket between the SDK and the emulator. The emulator is mounted at ``/``, so the SDK's
 ``base_url`` is just ``http://host:port``.
 
-The schema comes from the project's Alembic history, like every other table: the server
-refuses to start on a database it cannot migrate rather than invent tables of its own.
+Its database holds only its own tables: the schema comes from the sandbox's own Alembic
+history (``banter_payments/sandbox/migrations``, version table
+``alembic_version_sandbox``). Pointed at a database the project's history already
+manages (the app's own, which has the sandbox's tables too), it migrates that one with
+the project's history instead. It refuses to start on a database it cannot migrate
+rather than invent tables some other way.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import waitress
 from alembic import command
 from alembic.config import Config
 from pyramid.router import Router
 
 import banter_payments
+from banter_payments.db import make_engine
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 
 from .config import SERVICE_KEY, sandbox_database_url
@@ -48,18 +54,35 @@ def migrations_dir() -> Path:
     return Path(banter_payments.__file__).resolve().parent.parent / "migrations"
 
 
+def sandbox_migrations_dir() -> Path:
+    """The sandbox's own Alembic environment, shipped inside the package."""
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _managed_by_the_project(database_url: str) -> bool:
+    """Whether the project's history already manages this database (an app's)."""
+    engine = make_engine(database_url)
+    try:
+        return "alembic_version" in sa.inspect(engine).get_table_names()
+    except sa.exc.SQLAlchemyError as exc:
+        raise SandboxSetupError(f"cannot open {database_url}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
 def migrate(database_url: str, *, directory: Path | None = None) -> None:
-    """Bring ``database_url`` to the head of the project's Alembic history.
+    """Bring ``database_url`` to the head of the sandbox's Alembic history (or of the
+    project's, for a database that history already manages; or of ``directory``).
 
     The URL goes to the environment as ``-x url=...``, its way of migrating one given
     database (rather than the ones an ini file names).
     """
-    directory = directory or migrations_dir()
+    if directory is None:
+        directory = (migrations_dir() if _managed_by_the_project(database_url)
+                     else sandbox_migrations_dir())
     if not (directory / "env.py").is_file():
         raise SandboxSetupError(
-            f"cannot create the sandbox schema: no Alembic environment at {directory} "
-            "(banter-sandbox runs the project's migrations; run it from a source checkout "
-            "that has migrations/env.py)"
+            f"cannot create the sandbox schema: no Alembic environment at {directory}"
         )
     config = Config()
     config.set_main_option("script_location", str(directory))
