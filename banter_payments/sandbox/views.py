@@ -285,7 +285,9 @@ def describe(request: Request) -> Response:
         "key_id": config.key_id,
         "key_secret": config.key_secret,
         "webhook_secret": config.webhook_secret,
-        "webhook_url": config.webhook_url or f"(the app that made the call){config.webhook_path}",
+        # Fixed, or (null) the host of the app that made the call plus ``webhook_path``.
+        "webhook_url": config.webhook_url,
+        "webhook_path": config.webhook_path,
         "sdk": {
             "python": f"razorpay.Client(auth=(KEY_ID, KEY_SECRET), base_url={base!r})",
             "node": f"instance.api.rq.defaults.baseURL = {base!r}",

@@ -158,3 +158,21 @@ def test_faults_are_per_emulator(served):
         first.order.all()
     assert second.order.all()["count"] == 0
     assert emulator_service(first_app).faults.plan.default.error_rate == 1.0
+
+
+def test_the_apps_verify_answers_502_during_a_fault_and_pays_after(testapp, auth):
+    """In the app, through the mounted control route: the SDK in-process, real envelopes."""
+    api = "/api/payments"
+    headers = auth("alice")
+    order = testapp.post_json(f"{api}/orders", {"sku": "coins.popular"}, headers=headers).json
+    checkout = testapp.post_json(
+        f"{api}/_sandbox/razorpay/checkout/{order['razorpayOrderId']}/pay", {}).json
+    testapp.post_json(f"{api}/_sandbox/razorpay/faults", {
+        "endpoints": {"payments.get": {"error_rate": 1, "statuses": [502]}}})
+    failed = testapp.post_json(f"{api}/verify", checkout, headers=headers, status=502).json
+    assert failed["error"]["code"] == "gateway_error"
+    assert testapp.get(f"{api}/orders/{order['id']}", headers=headers).json["status"] != "paid"
+    assert testapp.get(f"{api}/wallet", headers=headers).json["balances"]["coins"] == 0
+    testapp.delete(f"{api}/_sandbox/razorpay/faults")
+    paid = testapp.post_json(f"{api}/verify", checkout, headers=headers).json
+    assert paid["status"] == "paid"
