@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgresql install migrate schema lint bench clean
+.PHONY: run test node-sdk test-sqlite test-postgresql install migrate schema lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ migrate: $(STAMP)
 
 ## make test: the whole suite on SQLite, then on PostgreSQL when it is reachable
 ## (CI sets REQUIRE_POSTGRESQL=1, and then an unreachable PostgreSQL fails the run).
-test: $(STAMP)
+test: $(STAMP) node-sdk
 	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -40,6 +40,10 @@ test: $(STAMP)
 	else \
 		echo "PostgreSQL unreachable: ran the SQLite pass only"; \
 	fi
+
+## make node-sdk: the official Node SDK (npm package razorpay) for the sandbox's Node test
+node-sdk:
+	test -d var/node-sdk/node_modules/razorpay || npm install --prefix var/node-sdk --no-save --no-audit --no-fund --silent razorpay
 
 test-sqlite: $(STAMP)
 	$(BIN)/pytest -q -p no:cacheprovider

@@ -209,6 +209,15 @@ SETTINGS: dict[str, Setting] = {
     # Seconds between authorization and Razorpay's automatic capture (0: at once).
     "sandbox.capture_delay": Setting(0.0, number(0)),
     "sandbox.random_seed": Setting(None, integer(0)),
+    # Faults on demand (banter_payments.sandbox.faults): a share of API calls answering
+    # 5xx or timing out, a latency distribution, limited to some endpoints.
+    "sandbox.fault_error_rate": Setting(0.0, number(0)),
+    "sandbox.fault_statuses": Setting(["500", "502", "503"], text_list),
+    "sandbox.fault_timeout_rate": Setting(0.0, number(0)),
+    "sandbox.fault_timeout_seconds": Setting(30.0, number(0)),
+    "sandbox.fault_timeout_applied": Setting(0.5, number(0)),
+    "sandbox.fault_latency": Setting(None),
+    "sandbox.fault_endpoints": Setting([], text_list),
     # Orders and reconciliation
     "orders.reconcile_after_seconds": Setting(15 * 60, integer(0)),
     "orders.expire_after_seconds": Setting(24 * 60 * 60, integer(60)),

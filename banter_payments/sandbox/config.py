@@ -28,6 +28,15 @@ from banter_payments.settings import (
 # emulator's own registry.
 EMULATOR_KEY = "banter_payments.sandbox.emulator"
 SERVICE_KEY = "banter_payments.sandbox.service"
+FAULT_SETTINGS = (
+    "sandbox.fault_error_rate",
+    "sandbox.fault_statuses",
+    "sandbox.fault_timeout_rate",
+    "sandbox.fault_timeout_seconds",
+    "sandbox.fault_timeout_applied",
+    "sandbox.fault_latency",
+    "sandbox.fault_endpoints",
+)
 # Set by the app that mounts the emulator: its own URL, which webhooks go back to.
 APP_URL_ENVIRON_KEY = "banter_payments.sandbox.app_url"
 
@@ -89,6 +98,8 @@ class SandboxConfig:
     capture_delay: float
     random_seed: int | None
     sqlite_busy_timeout_ms: int
+    # The ``sandbox.fault_*`` settings, parsed; ``faults.plan_from_settings`` reads them.
+    fault_settings: dict[str, Any]
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> SandboxConfig:
@@ -121,4 +132,5 @@ class SandboxConfig:
             capture_delay=_read(settings, "sandbox.capture_delay"),
             random_seed=_read(settings, "sandbox.random_seed"),
             sqlite_busy_timeout_ms=_read(settings, "sqlalchemy.sqlite_busy_timeout_ms"),
+            fault_settings={name: _read(settings, name) for name in FAULT_SETTINGS},
         )

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationError
 from pyramid.router import Router
 
 from . import views
 from .config import SERVICE_KEY, SandboxConfig
+from .faults import FaultPlanError, Faults, plan_from_settings
 from .services import SandboxService
 from .worker import service_of, worker_for
 
@@ -27,7 +29,13 @@ def make_emulator(settings: Mapping[str, Any]) -> Router:
     database's delivery worker (started on first use); with it off, nothing is ever
     delivered until someone calls ``flush_webhooks`` or ``deliver_due``.
     """
-    service = SandboxService(SandboxConfig.from_settings(settings))
+    config_values = SandboxConfig.from_settings(settings)
+    try:
+        plan = plan_from_settings(config_values.fault_settings, views.ENDPOINTS)
+    except FaultPlanError as exc:
+        raise ConfigurationError(f"setting {exc}") from None
+    service = SandboxService(config_values)
+    service.faults = Faults(plan, service.random.random)
     if service.config.worker:
         service.on_enqueue = lambda: worker_for(service).wake()
     config = Configurator()

@@ -11,7 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from .models import SandboxOrder, SandboxPayment, SandboxRefund
+from .models import SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
+
+# What ``expand[]`` may ask for on a payment; anything else is refused.
+PAYMENT_EXPANSIONS = frozenset({"card", "emi", "offers"})
 
 
 def unix(value: dt.datetime) -> int:
@@ -39,8 +42,11 @@ def order_entity(order: SandboxOrder) -> dict[str, Any]:
     }
 
 
-def payment_entity(payment: SandboxPayment) -> dict[str, Any]:
-    return {
+def payment_entity(payment: SandboxPayment, expand: Iterable[str] = ()) -> dict[str, Any]:
+    """The payment; ``expand`` adds the nested entities Razorpay adds for ``expand[]``:
+    ``card`` (null unless paid by card), ``emi`` (null: the sandbox has no EMI) and
+    ``offers`` (a collection; the sandbox applies none)."""
+    entity = {
         "id": payment.id,
         "entity": "payment",
         "amount": payment.amount,
@@ -60,6 +66,8 @@ def payment_entity(payment: SandboxPayment) -> dict[str, Any]:
         "vpa": payment.vpa,
         "email": payment.email,
         "contact": payment.contact,
+        "customer_id": payment.customer_id,
+        "token_id": None,
         "notes": _notes(payment.notes),
         "fee": payment.fee,
         "tax": payment.tax,
@@ -68,8 +76,26 @@ def payment_entity(payment: SandboxPayment) -> dict[str, Any]:
         "error_source": payment.error_source,
         "error_step": payment.error_step,
         "error_reason": payment.error_reason,
+        "acquirer_data": dict(payment.acquirer_data or {}),
         "created_at": unix(payment.created_at),
     }
+    if payment.method == "upi":
+        entity["upi"] = {"payer_account_type": "bank_account", "vpa": payment.vpa,
+                         "flow": "collect"}
+    expand = set(expand)
+    if "card" in expand:
+        entity["card"] = card_entity(payment)
+    if "emi" in expand:
+        entity["emi"] = None
+    if "offers" in expand:
+        entity["offers"] = collection([])
+    return entity
+
+
+def card_entity(payment: SandboxPayment) -> dict[str, Any] | None:
+    if not payment.card:
+        return None
+    return {"id": payment.card_id, "entity": "card", **payment.card}
 
 
 def refund_entity(refund: SandboxRefund) -> dict[str, Any]:
@@ -82,10 +108,24 @@ def refund_entity(refund: SandboxRefund) -> dict[str, Any]:
         "notes": _notes(refund.notes),
         "receipt": refund.receipt,
         "acquirer_data": {"arn": refund.arn},
-        "status": refund.status,
-        "speed_requested": refund.speed_requested,
-        "speed_processed": refund.speed_processed,
         "created_at": unix(refund.created_at),
+        "batch_id": None,
+        "status": refund.status,
+        "speed_processed": refund.speed_processed,
+        "speed_requested": refund.speed_requested,
+    }
+
+
+def customer_entity(customer: SandboxCustomer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "entity": "customer",
+        "name": customer.name,
+        "email": customer.email,
+        "contact": customer.contact,
+        "gstin": customer.gstin,
+        "notes": _notes(customer.notes),
+        "created_at": unix(customer.created_at),
     }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 BAD_REQUEST_ERROR = "BAD_REQUEST_ERROR"
 SERVER_ERROR = "SERVER_ERROR"
+GATEWAY_ERROR = "GATEWAY_ERROR"
 
 ID_DOES_NOT_EXIST = "The id provided does not exist"
 INVALID_CREDENTIALS = "The api key/secret provided is invalid"

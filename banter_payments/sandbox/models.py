@@ -92,6 +92,11 @@ class SandboxPayment(Base):
     error_source: Mapped[str | None] = mapped_column(String(32))
     error_step: Mapped[str | None] = mapped_column(String(64))
     error_reason: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[str | None] = mapped_column(ID)
+    # Razorpay's ``acquirer_data``: the bank's references (rrn, auth code, ...) by method.
+    acquirer_data: Mapped[dict | None] = mapped_column(JSON)
+    # The card entity of a card payment, returned with ``expand[]=card``.
+    card: Mapped[dict | None] = mapped_column(JSON)
     # Where this payment's webhooks go when no fixed URL is configured: the app that
     # served the checkout.
     notify_url: Mapped[str | None] = mapped_column(Text)
@@ -135,6 +140,24 @@ class SandboxRefund(Base):
     created_at: Mapped[dt.datetime]
 
 
+class SandboxCustomer(Base):
+    """Razorpay's customer: subscriptions and saved cards hang off one."""
+
+    __tablename__ = "sandbox_customers"
+    __table_args__ = (
+        Index("ix_sandbox_customers_email", "email"),
+        Index("ix_sandbox_customers_contact", "contact"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(50))
+    email: Mapped[str | None] = mapped_column(String(64))
+    contact: Mapped[str | None] = mapped_column(String(15))
+    gstin: Mapped[str | None] = mapped_column(String(15))
+    notes: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime]
+
+
 class SandboxWebhook(Base):
     """One copy of one event to deliver.
 
@@ -175,5 +198,6 @@ SANDBOX_TABLES = [
     SandboxOrder.__table__,
     SandboxPayment.__table__,
     SandboxRefund.__table__,
+    SandboxCustomer.__table__,
     SandboxWebhook.__table__,
 ]

@@ -5,8 +5,12 @@ this server's URL), for trying the SDK from a shell, and for tests that want a r
 socket between the SDK and the emulator. The emulator is mounted at ``/``, so the SDK's
 ``base_url`` is just ``http://host:port``.
 
-The schema comes from the project's Alembic history, like every other table: the server
-refuses to start on a database it cannot migrate rather than invent tables of its own.
+Its database holds only its own tables: the schema comes from the sandbox's own Alembic
+history (``banter_payments/sandbox/migrations``, version table
+``alembic_version_sandbox``). Pointed at a database the project's history already
+manages (the app's own, which has the sandbox's tables too), it migrates that one with
+the project's history instead. It refuses to start on a database it cannot migrate
+rather than invent tables some other way.
 """
 
 from __future__ import annotations
@@ -19,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 import waitress
 from alembic import command
 from alembic.config import Config
 from pyramid.router import Router
 
 import banter_payments
+from banter_payments.db import make_engine
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET
 
 from .config import SERVICE_KEY, sandbox_database_url
@@ -48,18 +54,35 @@ def migrations_dir() -> Path:
     return Path(banter_payments.__file__).resolve().parent.parent / "migrations"
 
 
+def sandbox_migrations_dir() -> Path:
+    """The sandbox's own Alembic environment, shipped inside the package."""
+    return Path(__file__).resolve().parent / "migrations"
+
+
+def _managed_by_the_project(database_url: str) -> bool:
+    """Whether the project's history already manages this database (an app's)."""
+    engine = make_engine(database_url)
+    try:
+        return "alembic_version" in sa.inspect(engine).get_table_names()
+    except sa.exc.SQLAlchemyError as exc:
+        raise SandboxSetupError(f"cannot open {database_url}: {exc}") from exc
+    finally:
+        engine.dispose()
+
+
 def migrate(database_url: str, *, directory: Path | None = None) -> None:
-    """Bring ``database_url`` to the head of the project's Alembic history.
+    """Bring ``database_url`` to the head of the sandbox's Alembic history (or of the
+    project's, for a database that history already manages; or of ``directory``).
 
     The URL goes to the environment as ``-x url=...``, its way of migrating one given
     database (rather than the ones an ini file names).
     """
-    directory = directory or migrations_dir()
+    if directory is None:
+        directory = (migrations_dir() if _managed_by_the_project(database_url)
+                     else sandbox_migrations_dir())
     if not (directory / "env.py").is_file():
         raise SandboxSetupError(
-            f"cannot create the sandbox schema: no Alembic environment at {directory} "
-            "(banter-sandbox runs the project's migrations; run it from a source checkout "
-            "that has migrations/env.py)"
+            f"cannot create the sandbox schema: no Alembic environment at {directory}"
         )
     config = Config()
     config.set_main_option("script_location", str(directory))
@@ -77,10 +100,30 @@ def _setting(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def describe(base_url: str, key_id: str, key_secret: str, webhook_secret: str) -> str:
+    """What a developer needs to use the sandbox, for ``--help`` and the start-up banner."""
+    return (
+        f"key id:         {key_id}\n"
+        f"key secret:     {key_secret}\n"
+        f"webhook secret: {webhook_secret}\n"
+        f"API (SDK base URL): {base_url}  (Razorpay's /v1/... routes)\n"
+        f"checkout:       POST {base_url}/checkout/{{order_id}}/pay  (no /_sandbox/razorpay "
+        "prefix when served alone)\n"
+        f"faults:         GET|POST|DELETE {base_url}/faults\n"
+        f"this page as JSON: GET {base_url}/"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="banter-sandbox",
-        description="Serve the Razorpay-compatible sandbox; point razorpay.base_url at it.",
+        description="Serve the Razorpay-compatible sandbox; point razorpay.base_url (or any "
+                    "official SDK's base URL) at it.",
+        epilog="With the default options:\n"
+               + describe(f"http://{DEFAULT_HOST}:{DEFAULT_PORT}", SANDBOX_KEY_ID,
+                          SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET)
+               + "\n\nEvery API call and every webhook delivery attempt is logged.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
@@ -151,8 +194,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     server = standalone.server
     host, port = server.effective_host, server.effective_port
+    settings = standalone.settings
     print(f"Razorpay sandbox at http://{host}:{port} (use it as razorpay.base_url)")
-    print(f"Webhooks go to {standalone.settings['sandbox.webhook_url']}")
+    print(describe(f"http://{host}:{port}", settings["razorpay.key_id"],
+                   settings["razorpay.key_secret"], settings["razorpay.webhook_secrets"][0]))
+    print(f"Webhooks go to {settings['sandbox.webhook_url']}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

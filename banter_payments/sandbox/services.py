@@ -18,24 +18,37 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Select, exists, select
 from sqlalchemy.orm import Session
 
 from banter_payments.clock import utcnow
 from banter_payments.db import make_engine, session_factories
-from banter_payments.ids import new_id
 
 from .config import SandboxConfig
-from .entities import collection, order_entity, payment_entity, refund_entity
+from .entities import (
+    PAYMENT_EXPANSIONS,
+    card_entity,
+    collection,
+    customer_entity,
+    order_entity,
+    payment_entity,
+    refund_entity,
+)
 from .errors import RazorpayError, not_found
-from .models import SandboxOrder, SandboxPayment, SandboxRefund
+from .faults import FaultPlan, Faults
+from .ids import razorpay_id
+from .models import SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
 from .validation import (
     amount,
     choice,
+    collection_query,
+    contact,
     currency,
+    email,
     flag,
     minimum_order_amount,
     notes,
+    optional,
     parse_object,
     text,
 )
@@ -55,20 +68,55 @@ REFUND_FIELDS = {
     "notes": notes,
     "receipt": text(40),
 }
+NOTES_ONLY = {"notes": notes}
+CUSTOMER_FIELDS = {
+    "name": text(50),
+    "email": optional(email),
+    "contact": optional(contact),
+    "gstin": text(15),
+    "notes": notes,
+    "fail_existing": flag,
+}
+CUSTOMER_EDIT_FIELDS = {name: v for name, v in CUSTOMER_FIELDS.items() if name != "fail_existing"}
+ORDER_FILTERS = {"authorized": flag, "receipt": text(40)}
 CHECKOUT_FIELDS = {
     "outcome": choice("success", "failure"),
     "method": choice("card", "upi", "netbanking", "wallet"),
 }
-METHODS_DETAILS = {
-    "card": lambda success: {"card_id": new_id("card")},
-    "upi": lambda success: {"vpa": "success@razorpay" if success else "failure@razorpay"},
-    "netbanking": lambda success: {"bank": "HDFC"},
-    "wallet": lambda success: {"wallet": "paytm"},
+# Razorpay's test card 4111 1111 1111 1111, as its card entity describes it.
+TEST_CARD = {
+    "name": "Sandbox Customer",
+    "last4": "1111",
+    "network": "Visa",
+    "type": "credit",
+    "issuer": None,
+    "international": False,
+    "emi": False,
+    "sub_type": "consumer",
+    "token_iin": None,
 }
 # Payment fields the browser Checkout fills from what the customer entered.
 PAYMENT_DETAILS = frozenset(
     {"card_id", "bank", "wallet", "vpa", "email", "contact", "notes", "description"}
 )
+
+
+def _digits(count: int) -> str:
+    return "".join(str(secrets.randbelow(10)) for _ in range(count))
+
+
+def _method_details(method: str, success: bool) -> dict[str, Any]:
+    """The method's own fields and the bank's references (``acquirer_data``)."""
+    if method == "card":
+        return {"card_id": razorpay_id("card"), "card": dict(TEST_CARD),
+                "acquirer_data": {"auth_code": _digits(6) if success else None}}
+    if method == "upi":
+        return {"vpa": "success@razorpay" if success else "failure@razorpay",
+                "acquirer_data": {"rrn": _digits(12), "upi_transaction_id": _digits(20)}}
+    if method == "netbanking":
+        return {"bank": "HDFC", "acquirer_data": {"bank_transaction_id": _digits(7)}}
+    return {"wallet": "paytm", "acquirer_data": {"transaction_id": None}}
+
 IDEMPOTENCY_HEADER = "X-Refund-Idempotency"
 MIN_IDEMPOTENCY_KEY = 10
 MAX_IDEMPOTENCY_KEY = 255
@@ -103,6 +151,8 @@ class SandboxService:
         )
         self.writer, self.reader = session_factories(self.engine)
         self.random = SeededRandom(config.random_seed)
+        # No faults until the emulator installs the configured plan.
+        self.faults = Faults(FaultPlan(), self.random.random)
         # Called after a transaction that queued webhooks commits; the emulator points
         # it at its delivery worker.
         self.on_enqueue: Callable[[], None] = _nothing
@@ -116,7 +166,7 @@ class SandboxService:
         body = parse_object(data, ORDER_FIELDS, required=("amount", "currency"))
         minimum_order_amount(body["currency"], body["amount"])
         order = SandboxOrder(
-            id=new_id("order"),
+            id=razorpay_id("order"),
             amount=body["amount"],
             amount_paid=0,
             currency=body["currency"],
@@ -135,21 +185,85 @@ class SandboxService:
         with self.reader() as session, session.begin():
             return order_entity(_get(session, SandboxOrder, order_id))
 
-    def order_payments(self, order_id: str) -> dict[str, Any]:
+    def order_payments(self, order_id: str, expand: list[str] | None = None) -> dict[str, Any]:
+        expand = _expansions(expand, PAYMENT_EXPANSIONS)
         with self.reader() as session, session.begin():
             _get(session, SandboxOrder, order_id)
             payments = session.scalars(
                 select(SandboxPayment)
                 .where(SandboxPayment.order_id == order_id)
-                .order_by(SandboxPayment.id.desc())
+                .order_by(SandboxPayment.created_at.desc(), SandboxPayment.id.desc())
             )
-            return collection(payment_entity(p) for p in payments)
+            return collection(payment_entity(p, expand) for p in payments)
+
+    def list_orders(self, query: Any, expand: list[str] | None = None) -> dict[str, Any]:
+        """``GET /v1/orders``: newest first; ``expand[]=payments`` (and ``payments.card``)
+        nests each order's payments."""
+        expand = _expansions(expand, {"payments", "payments.card"})
+        params = collection_query(query, ORDER_FILTERS)
+        statement = select(SandboxOrder)
+        if "receipt" in params:
+            statement = statement.where(SandboxOrder.receipt == params["receipt"])
+        if "authorized" in params:
+            paid_somehow = exists().where(
+                SandboxPayment.order_id == SandboxOrder.id,
+                SandboxPayment.status.in_(("authorized", "captured", "refunded")),
+            )
+            statement = statement.where(paid_somehow if params["authorized"] else ~paid_somehow)
+        with self.reader() as session, session.begin():
+            orders = _page(session, statement, SandboxOrder, params)
+            items = []
+            for order in orders:
+                entity = order_entity(order)
+                if expand:
+                    payments = session.scalars(
+                        select(SandboxPayment)
+                        .where(SandboxPayment.order_id == order.id)
+                        .order_by(SandboxPayment.created_at.desc(), SandboxPayment.id.desc())
+                    )
+                    nested = {"card"} if "payments.card" in expand else set()
+                    entity["payments"] = collection(payment_entity(p, nested) for p in payments)
+                items.append(entity)
+            return collection(items)
+
+    def edit_order(self, order_id: str, data: Any) -> dict[str, Any]:
+        """``PATCH /v1/orders/{id}``: only the notes can change; they are replaced."""
+        body = parse_object(data, NOTES_ONLY, required=("notes",))
+        with self.writer() as session, session.begin():
+            order = _get(session, SandboxOrder, order_id, lock=True)
+            order.notes = body["notes"]
+            return order_entity(order)
 
     # Payments
 
-    def get_payment(self, payment_id: str) -> dict[str, Any]:
+    def get_payment(self, payment_id: str, expand: list[str] | None = None) -> dict[str, Any]:
+        expand = _expansions(expand, PAYMENT_EXPANSIONS)
         with self.reader() as session, session.begin():
-            return payment_entity(_get(session, SandboxPayment, payment_id))
+            return payment_entity(_get(session, SandboxPayment, payment_id), expand)
+
+    def list_payments(self, query: Any, expand: list[str] | None = None) -> dict[str, Any]:
+        expand = _expansions(expand, PAYMENT_EXPANSIONS)
+        params = collection_query(query)
+        with self.reader() as session, session.begin():
+            payments = _page(session, select(SandboxPayment), SandboxPayment, params)
+            return collection(payment_entity(p, expand) for p in payments)
+
+    def edit_payment(self, payment_id: str, data: Any) -> dict[str, Any]:
+        """``PATCH /v1/payments/{id}``: only the notes can change; they are replaced."""
+        body = parse_object(data, NOTES_ONLY, required=("notes",))
+        with self.writer() as session, session.begin():
+            payment = _get(session, SandboxPayment, payment_id, lock=True)
+            payment.notes = body["notes"]
+            return payment_entity(payment)
+
+    def payment_card(self, payment_id: str) -> dict[str, Any]:
+        """``GET /v1/payments/{id}/card``: the card of a card payment."""
+        with self.reader() as session, session.begin():
+            payment = _get(session, SandboxPayment, payment_id)
+            card = card_entity(payment)
+            if card is None:
+                raise RazorpayError("The payment was not made using a card")
+            return card
 
     def pay(
         self,
@@ -341,7 +455,7 @@ class SandboxService:
             refund_notes = body.get("notes", {})
             pending = self.config.refund_status == "pending"
             refund = SandboxRefund(
-                id=new_id("rfnd"),
+                id=razorpay_id("rfnd"),
                 payment_id=payment.id,
                 amount=refund_amount,
                 currency=payment.currency,
@@ -378,15 +492,106 @@ class SandboxService:
         with self.reader() as session, session.begin():
             return refund_entity(_get(session, SandboxRefund, refund_id))
 
-    def payment_refunds(self, payment_id: str) -> dict[str, Any]:
+    def payment_refunds(self, payment_id: str, query: Any = None) -> dict[str, Any]:
+        params = collection_query(query or {})
         with self.reader() as session, session.begin():
             _get(session, SandboxPayment, payment_id)
-            refunds = session.scalars(
-                select(SandboxRefund)
-                .where(SandboxRefund.payment_id == payment_id)
-                .order_by(SandboxRefund.id.desc())
-            )
+            statement = select(SandboxRefund).where(SandboxRefund.payment_id == payment_id)
+            refunds = _page(session, statement, SandboxRefund, params)
             return collection(refund_entity(r) for r in refunds)
+
+    def payment_refund(self, payment_id: str, refund_id: str) -> dict[str, Any]:
+        """``GET /v1/payments/{id}/refunds/{rid}``: a refund of that payment only."""
+        with self.reader() as session, session.begin():
+            _get(session, SandboxPayment, payment_id)
+            refund = _get(session, SandboxRefund, refund_id)
+            if refund.payment_id != payment_id:
+                raise not_found()
+            return refund_entity(refund)
+
+    def list_refunds(self, query: Any) -> dict[str, Any]:
+        params = collection_query(query)
+        with self.reader() as session, session.begin():
+            refunds = _page(session, select(SandboxRefund), SandboxRefund, params)
+            return collection(refund_entity(r) for r in refunds)
+
+    def create_refund(
+        self, data: Any, *, idempotency_key: str | None, notify_url: str
+    ) -> dict[str, Any]:
+        """``POST /v1/refunds``: a refund naming its payment in the body."""
+        if not isinstance(data, dict):
+            raise RazorpayError("The request body should be a JSON object")
+        body = dict(data)
+        payment_id = body.pop("payment_id", None)
+        if payment_id is None:
+            raise RazorpayError("The payment id field is required.", field="payment_id")
+        return self.refund(payment_id, body, idempotency_key=idempotency_key,
+                           notify_url=notify_url)
+
+    def edit_refund(self, refund_id: str, data: Any) -> dict[str, Any]:
+        """``PATCH /v1/refunds/{id}``: only the notes can change; they are replaced."""
+        body = parse_object(data, NOTES_ONLY, required=("notes",))
+        with self.writer() as session, session.begin():
+            refund = _get(session, SandboxRefund, refund_id, lock=True)
+            refund.notes = body["notes"]
+            return refund_entity(refund)
+
+    # Customers
+
+    def create_customer(self, data: Any) -> dict[str, Any]:
+        """``POST /v1/customers``. With ``fail_existing`` 1 (the default) a customer with
+        the same email and contact is refused; with 0 that customer is returned."""
+        body = parse_object(data, CUSTOMER_FIELDS, required=("name",))
+        _customer_name(body["name"])
+        fail_existing = body.pop("fail_existing", True)
+        with self.writer() as session, session.begin():
+            existing = None
+            if body.get("email") is not None or body.get("contact") is not None:
+                existing = session.scalars(
+                    select(SandboxCustomer)
+                    .where(SandboxCustomer.email.is_(None) if body.get("email") is None
+                           else SandboxCustomer.email == body["email"],
+                           SandboxCustomer.contact.is_(None) if body.get("contact") is None
+                           else SandboxCustomer.contact == body["contact"])
+                    .order_by(SandboxCustomer.created_at, SandboxCustomer.id)
+                    .limit(1)
+                ).first()
+            if existing is not None:
+                if fail_existing:
+                    raise RazorpayError("Customer already exists for the merchant")
+                return customer_entity(existing)
+            customer = SandboxCustomer(
+                id=razorpay_id("cust"),
+                name=body["name"],
+                email=body.get("email"),
+                contact=body.get("contact"),
+                gstin=body.get("gstin"),
+                notes=body.get("notes", {}),
+                created_at=utcnow(),
+            )
+            session.add(customer)
+            return customer_entity(customer)
+
+    def get_customer(self, customer_id: str) -> dict[str, Any]:
+        with self.reader() as session, session.begin():
+            return customer_entity(_get(session, SandboxCustomer, customer_id))
+
+    def edit_customer(self, customer_id: str, data: Any) -> dict[str, Any]:
+        """``PUT /v1/customers/{id}``: the fields given change, the others stay."""
+        body = parse_object(data, CUSTOMER_EDIT_FIELDS)
+        if "name" in body:
+            _customer_name(body["name"])
+        with self.writer() as session, session.begin():
+            customer = _get(session, SandboxCustomer, customer_id, lock=True)
+            for name, value in body.items():
+                setattr(customer, name, value)
+            return customer_entity(customer)
+
+    def list_customers(self, query: Any) -> dict[str, Any]:
+        params = collection_query(query)
+        with self.reader() as session, session.begin():
+            customers = _page(session, select(SandboxCustomer), SandboxCustomer, params)
+            return collection(customer_entity(c) for c in customers)
 
     def settle_refunds(self, *, now: dt.datetime | None = None, everything: bool = False) -> int:
         """Move pending refunds whose time has come to their outcome; return how many.
@@ -436,13 +641,39 @@ def _get(session: Session, model: type, entity_id: str, *, lock: bool = False) -
     return row
 
 
+def _expansions(expand: list[str] | None, allowed: set[str] | frozenset[str]) -> set[str]:
+    unknown = [name for name in expand or () if name not in allowed]
+    if unknown:
+        raise RazorpayError(f"{unknown[0]} is not a valid expand value", field="expand")
+    return set(expand or ())
+
+
+def _page(session: Session, statement: Select, model: type, params: dict[str, Any]) -> list:
+    """One page of a collection, newest first, as Razorpay pages: ``from``/``to`` bound
+    ``created_at`` (unix seconds, both inclusive), ``skip`` then ``count``."""
+    if "from" in params:
+        statement = statement.where(
+            model.created_at >= dt.datetime.fromtimestamp(params["from"], dt.UTC))
+    if "to" in params:
+        statement = statement.where(
+            model.created_at < dt.datetime.fromtimestamp(params["to"] + 1, dt.UTC))
+    statement = (statement.order_by(model.created_at.desc(), model.id.desc())
+                 .offset(params["skip"]).limit(params["count"]))
+    return list(session.scalars(statement))
+
+
+def _customer_name(name: str) -> None:
+    if len(name) < 3:
+        raise RazorpayError("The name must be at least 3 characters.", field="name")
+
+
 def _new_payment(
     order: SandboxOrder, method: str, success: bool, now: dt.datetime, notify_url: str
 ) -> SandboxPayment:
     details: dict[str, Any] = {"card_id": None, "bank": None, "wallet": None, "vpa": None}
-    details.update(METHODS_DETAILS[method](success))
+    details.update(_method_details(method, success))
     payment = SandboxPayment(
-        id=new_id("pay"),
+        id=razorpay_id("pay"),
         order_id=order.id,
         amount=order.amount,
         currency=order.currency,

@@ -23,6 +23,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -32,16 +33,15 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from banter_payments.clock import utcnow
-from banter_payments.ids import new_id
 from banter_payments.settings import SETTINGS
 
 from .config import SandboxConfig
 from .entities import unix
+from .ids import account_id, razorpay_id
 from .models import SandboxWebhook
 
 log = logging.getLogger(__name__)
 
-ACCOUNT_ID = "acc_sandbox"
 USER_AGENT = "Razorpay-Webhook/v1"
 # Extra time a claim is held beyond the HTTP timeout before another worker may retry it.
 LEASE_MARGIN_SECONDS = 30.0
@@ -54,11 +54,13 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def event_body(event: str, payload: Mapping[str, dict[str, Any]], created_at: int) -> bytes:
+def event_body(
+    event: str, payload: Mapping[str, dict[str, Any]], created_at: int, *, account: str
+) -> bytes:
     """The event envelope, serialized once; ``payload`` maps entity names to entities."""
     envelope = {
         "entity": "event",
-        "account_id": ACCOUNT_ID,
+        "account_id": account,
         "event": event,
         "contains": list(payload),
         "payload": {name: {"entity": entity} for name, entity in payload.items()},
@@ -98,8 +100,9 @@ def enqueue(
     base = now + dt.timedelta(seconds=config.webhook_delay)
     event_ids = []
     for raised in events:
-        event_id = new_id("evt")
-        body = event_body(raised.event, raised.payload, unix(now))
+        event_id = razorpay_id("evt")
+        body = event_body(raised.event, raised.payload, unix(now),
+                          account=account_id(config.key_id))
         signature = sign(body, config.webhook_secret)
         dropped = config.webhook_drop_rate > 0 and rng.random() < config.webhook_drop_rate
         for copy in range(1, config.webhook_duplicates + 1):
@@ -149,6 +152,7 @@ class DeliveryPolicy:
 class _Claimed:
     id: int
     event_id: str
+    event: str
     target_url: str
     body: bytes
     signature: str
@@ -197,10 +201,14 @@ def deliver_batch(
     claimed = _claim(factory, policy, now=now, limit=limit, include_future=include_future)
     delivered = 0
     for row in claimed:
+        started = time.perf_counter()
         status_code, error = _post(row, policy, http)
+        latency_ms = (time.perf_counter() - started) * 1000
         recorded_at = now if explicit_now else utcnow()
         ok = status_code is not None and 200 <= status_code < 300
-        _record(factory, policy, row, ok=ok, status_code=status_code, error=error, at=recorded_at)
+        outcome = _record(factory, policy, row, ok=ok, status_code=status_code, error=error,
+                          at=recorded_at)
+        _log_attempt(row, status_code, error, latency_ms, outcome)
         delivered += ok
     return DeliveryReport(claimed=len(claimed), delivered=delivered)
 
@@ -239,7 +247,8 @@ def _claim(
             row.attempts += 1
             row.lease_until = lease_until
         return [
-            _Claimed(row.id, row.event_id, row.target_url, row.body, row.signature, row.attempts)
+            _Claimed(row.id, row.event_id, row.event, row.target_url, row.body, row.signature,
+                     row.attempts)
             for row in rows
         ]
 
@@ -268,6 +277,17 @@ def _post(
     return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
 
 
+def _log_attempt(row: _Claimed, status_code: int | None, error: str | None,
+                 latency_ms: float, outcome: str) -> None:
+    """One line per delivery attempt, so a developer sees every webhook the app got (or
+    did not): a failure is a warning."""
+    level = logging.INFO if status_code is not None and 200 <= status_code < 300 else (
+        logging.WARNING)
+    log.log(level, "webhook %s %s attempt %d -> %s in %.0fms: %s (%s)", row.event,
+            row.event_id, row.attempts, status_code if status_code is not None else "no answer",
+            latency_ms, outcome, error or row.target_url)
+
+
 def _record(
     factory: sessionmaker,
     policy: DeliveryPolicy,
@@ -277,7 +297,8 @@ def _record(
     status_code: int | None,
     error: str | None,
     at: dt.datetime,
-) -> None:
+) -> str:
+    """Store the attempt's outcome; return it in words for the log."""
     values: dict[str, Any] = {
         "last_status_code": status_code,
         "last_error": error,
@@ -285,13 +306,18 @@ def _record(
     }
     if ok:
         values.update(status="delivered", delivered_at=at)
+        outcome = "delivered"
     elif row.attempts >= policy.max_attempts:
         values.update(status="failed")
+        outcome = f"failed for good after {row.attempts} attempts"
     else:
-        values.update(status="pending", deliver_at=at + policy.retry_delay(row.attempts))
+        delay = policy.retry_delay(row.attempts)
+        values.update(status="pending", deliver_at=at + delay)
+        outcome = f"retry in {delay.total_seconds():g}s"
     with factory() as session, session.begin():
         session.execute(
             update(SandboxWebhook)
             .where(SandboxWebhook.id == row.id, SandboxWebhook.status == "delivering")
             .values(**values)
         )
+    return outcome

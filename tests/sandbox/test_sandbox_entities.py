@@ -14,13 +14,13 @@ ORDER_KEYS = [
 PAYMENT_KEYS = [
     "id", "entity", "amount", "currency", "status", "order_id", "invoice_id",
     "international", "method", "amount_refunded", "refund_status", "captured",
-    "description", "card_id", "bank", "wallet", "vpa", "email", "contact", "notes", "fee",
-    "tax", "error_code", "error_description", "error_source", "error_step", "error_reason",
-    "created_at",
+    "description", "card_id", "bank", "wallet", "vpa", "email", "contact", "customer_id",
+    "token_id", "notes", "fee", "tax", "error_code", "error_description", "error_source",
+    "error_step", "error_reason", "acquirer_data", "created_at",
 ]  # fmt: skip
 REFUND_KEYS = [
     "id", "entity", "amount", "currency", "payment_id", "notes", "receipt", "acquirer_data",
-    "status", "speed_requested", "speed_processed", "created_at",
+    "created_at", "batch_id", "status", "speed_processed", "speed_requested",
 ]  # fmt: skip
 
 
@@ -264,6 +264,7 @@ def test_a_refund_has_every_field_razorpay_returns(shop):
         "payment_id": payment["id"],
         "notes": {"why": "x"},
         "receipt": "r-1",
+        "batch_id": None,
         "status": "processed",
         "speed_requested": "normal",
         "speed_processed": "normal",

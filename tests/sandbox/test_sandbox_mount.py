@@ -272,3 +272,21 @@ def test_settings_arrive_as_ini_strings_or_typed_values():
 def test_bad_settings_stop_start_up_naming_the_setting(name, value, message):
     with pytest.raises(ConfigurationError, match=message):
         SandboxConfig.from_settings({"sandbox.database_url": "sqlite:///s.sqlite", name: value})
+
+
+def test_the_mounted_sandbox_describes_itself_and_takes_faults(host):
+    base = "/api/payments/_sandbox/razorpay"
+    page = host.get(f"{base}/").json
+    assert page["base_url"] == f"http://shop.test:8080{base}"
+    assert page["routes"]["checkout"] == f"POST http://shop.test:8080{base}/checkout/{{order_id}}/pay"
+    assert page["key_id"] == SANDBOX_KEY_ID
+    plan = host.post_json(f"{base}/faults", {"error_rate": 1, "statuses": [503]}).json
+    assert plan["error_rate"] == 1.0
+    host.set_authorization(("Basic", KEY))
+    error = host.post_json(f"{base}/v1/orders", {"amount": 100, "currency": "INR"},
+                           status=503).json["error"]
+    assert error["code"] == "SERVER_ERROR"
+    host.authorization = None
+    host.delete(f"{base}/faults")
+    host.set_authorization(("Basic", KEY))
+    assert host.get(f"{base}/v1/orders").json["count"] == 0

@@ -8,7 +8,10 @@ import pytest
 import razorpay
 import requests
 import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 
+from banter_payments.models import load_all_models
 from banter_payments.sandbox import serve
 from banter_payments.sandbox.emulator import emulator_service
 from banter_payments.sandbox.models import SANDBOX_TABLES
@@ -88,7 +91,7 @@ def test_a_missing_alembic_environment_is_a_clear_error(tmp_path):
 
 
 def test_main_exits_2_when_it_cannot_migrate(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(serve, "migrations_dir", lambda: tmp_path)
+    monkeypatch.setattr(serve, "sandbox_migrations_dir", lambda: tmp_path)
     assert serve.main(["--database-url", f"sqlite:///{tmp_path / 's.sqlite'}"]) == 2
     assert "no Alembic environment" in capsys.readouterr().err
 
@@ -113,14 +116,84 @@ def test_the_server_migrates_then_serves_the_sdk_over_http(tmp_path, fake_migrat
     assert {t.name for t in SANDBOX_TABLES} <= set(inspector.get_table_names())
 
 
-MIGRATIONS = Path(serve.__file__).resolve().parents[2] / "migrations"
+def test_its_own_database_holds_only_its_own_tables(tmp_path):
+    url = f"sqlite:///{tmp_path / 'alone.sqlite'}"
+    serve.migrate(url)
+    engine = sa.create_engine(url)
+    try:
+        names = set(sa.inspect(engine).get_table_names())
+        assert names == {t.name for t in SANDBOX_TABLES} | {"alembic_version_sandbox"}
+        with engine.connect() as conn:
+            # The sandbox's history builds exactly what the sandbox's models describe.
+            context = MigrationContext.configure(conn, opts={
+                "compare_type": True, "include_object": sandbox_env_filter})
+            assert compare_metadata(context, load_all_models()) == []
+    finally:
+        engine.dispose()
+    serve.migrate(url)  # again: nothing to do
 
 
-@pytest.mark.skipif(
-    not any((MIGRATIONS / "versions").glob("*.py")), reason="no Alembic revision exists yet"
-)
-def test_the_projects_migrations_create_the_sandbox_tables(tmp_path):
-    url = f"sqlite:///{tmp_path / 'migrated.sqlite'}"
+def test_a_database_the_projects_history_manages_keeps_that_history(tmp_path):
+    url = f"sqlite:///{tmp_path / 'app.sqlite'}"
+    serve.migrate(url, directory=serve.migrations_dir())
     serve.migrate(url)
     names = set(sa.inspect(sa.create_engine(url)).get_table_names())
-    assert {t.name for t in SANDBOX_TABLES} <= names
+    assert {t.name for t in SANDBOX_TABLES} | {"alembic_version", "orders"} <= names
+    assert "alembic_version_sandbox" not in names
+
+
+def sandbox_env_filter(obj, name, type_, reflected, compare_to) -> bool:
+    tables = {t.name for t in SANDBOX_TABLES}
+    if type_ == "table":
+        return name in tables
+    table = getattr(obj, "table", None)
+    return table is None or table.name in tables
+
+
+def test_help_shows_the_keys_and_the_checkout_route(capsys):
+    with pytest.raises(SystemExit):
+        serve.main(["--help"])
+    text = capsys.readouterr().out
+    for value in (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET):
+        assert value in text
+    assert "POST http://127.0.0.1:8765/checkout/{order_id}/pay" in text
+    assert "no /_sandbox/razorpay prefix" in text
+    assert "/faults" in text
+
+
+def test_the_root_page_describes_the_sandbox(emulator, serve_wsgi):
+    base_url = serve_wsgi(emulator)
+    page = requests.get(f"{base_url}/", timeout=10).json()
+    assert (page["key_id"], page["key_secret"], page["webhook_secret"], page["base_url"]) == (
+        SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET, base_url)
+    assert page["routes"]["checkout"] == f"POST {base_url}/checkout/{{order_id}}/pay"
+    assert f"GET {base_url}/v1/orders/{{id}}/payments" in page["api"]
+    assert f"PUT {base_url}/v1/customers/{{id}}" in page["api"]
+
+
+def test_every_api_call_and_every_delivery_attempt_is_logged(make_app, serve_wsgi, caplog):
+    import logging
+
+    from banter_payments.sandbox.worker import flush_webhooks
+
+    app = make_app({"sandbox.webhook_url": "http://127.0.0.1:9/nowhere",
+                    "sandbox.webhook_max_attempts": "2"})
+    base_url = serve_wsgi(app)
+    client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET), base_url=base_url)
+    caplog.set_level(logging.INFO, logger="banter_payments.sandbox")
+    order = client.order.create({"amount": 1000, "currency": "INR"})
+    requests.get(f"{base_url}/v1/orders/order_00000000000000", auth=("x", "y"), timeout=10)
+    requests.post(f"{base_url}/checkout/{order['id']}/pay", json={}, timeout=10)
+    api_lines = [r.getMessage() for r in caplog.records
+                 if r.name == "banter_payments.sandbox.api"]
+    assert any(line.startswith("POST /v1/orders 200 ") for line in api_lines)
+    assert any(line.startswith("GET /v1/orders/order_00000000000000 401 ")
+               for line in api_lines)
+    flush_webhooks(app)
+    attempts = [r for r in caplog.records if r.name == "banter_payments.sandbox.webhooks"]
+    assert attempts and all(r.levelno == logging.WARNING for r in attempts)
+    first = attempts[0].getMessage()
+    assert first.startswith("webhook payment.authorized evt_")
+    assert "attempt 1 -> no answer" in first and "retry in" in first
+    flush_webhooks(app)
+    assert "failed for good after 2 attempts" in caplog.records[-1].getMessage()

@@ -26,7 +26,8 @@ def error_of(response) -> dict:
     [
         ({"currency": "INR"}, "amount", "The amount field is required."),
         ({"amount": 44900.0, "currency": "INR"}, "amount", "The amount must be an integer."),
-        ({"amount": "44900", "currency": "INR"}, "amount", "The amount must be an integer."),
+        ({"amount": "449.00", "currency": "INR"}, "amount", "The amount must be an integer."),
+        ({"amount": "44900 paise", "currency": "INR"}, "amount", "The amount must be an integer."),
         ({"amount": True, "currency": "INR"}, "amount", "The amount must be an integer."),
         ({"amount": [100], "currency": "INR"}, "amount", "The amount must be an integer."),
         ({"amount": -100, "currency": "INR"}, "amount", "The amount must be at least 1."),
@@ -71,7 +72,7 @@ def error_of(response) -> dict:
             "The payment_capture field is invalid.",
         ),
         (
-            {"amount": 44900, "currency": "INR", "payment_capture": "1"},
+            {"amount": 44900, "currency": "INR", "payment_capture": "yes"},
             "payment_capture",
             "The payment_capture field is invalid.",
         ),
@@ -194,7 +195,8 @@ def test_unknown_ids_do_not_exist_for_writes_either(emu):
 
 
 def test_unknown_routes_and_methods_are_not_found(emu):
-    for method, path in [("GET", "/v1/customers"), ("DELETE", "/v1/orders/order_x"), ("GET", "/")]:
+    for method, path in [("GET", "/v1/settlements"), ("DELETE", "/v1/orders/order_x"),
+                         ("GET", "/v2/orders")]:
         error = error_of(emu.request(path, method=method, status=400))
         assert error["description"] == "The requested URL was not found on the server."
 
@@ -214,7 +216,7 @@ def test_unknown_query_parameters_are_refused_and_expand_is_accepted(shop, emu):
     [
         ({"amount": 50000}, "currency"),
         ({"currency": "INR"}, "amount"),
-        ({"amount": "50000", "currency": "INR"}, "amount"),
+        ({"amount": "50000.0", "currency": "INR"}, "amount"),
         ({"amount": 500.0, "currency": "INR"}, "amount"),
         ({"amount": 50000, "currency": "INR", "extra": 1}, "extra"),
     ],
@@ -231,7 +233,7 @@ def test_bad_capture_bodies_name_the_field(shop, emu, body, field):
     ("body", "field"),
     [
         ({"amount": 1.5}, "amount"),
-        ({"amount": "100"}, "amount"),
+        ({"amount": "1e2"}, "amount"),
         ({"amount": False}, "amount"),
         ({"amount": -1}, "amount"),
         ({"speed": "instant"}, "speed"),

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 
@@ -16,10 +17,11 @@ from sqlalchemy import delete, update
 from banter_payments.clock import utcnow
 from banter_payments.sandbox import worker as worker_module
 from banter_payments.sandbox.emulator import emulator_service
+from banter_payments.sandbox.ids import account_id
 from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.sandbox.webhooks import deliver_batch, deliver_due
 from banter_payments.sandbox.worker import flush_webhooks, pending_webhooks, worker_for
-from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
+from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_WEBHOOK_SECRET
 
 
 def events(rows) -> list[str]:
@@ -72,7 +74,7 @@ def test_the_envelope_is_razorpays(emulator, shop, outbox):
     assert list(body) == ["entity", "account_id", "event", "contains", "payload", "created_at"]
     assert (body["entity"], body["account_id"], body["event"], body["contains"]) == (
         "event",
-        "acc_sandbox",
+        account_id(SANDBOX_KEY_ID),
         "payment.failed",
         ["payment"],
     )
@@ -80,7 +82,8 @@ def test_the_envelope_is_razorpays(emulator, shop, outbox):
     assert list(body["payload"]["payment"]) == ["entity"]
     assert body["payload"]["payment"]["entity"]["error_reason"] == "payment_failed"
     assert isinstance(body["created_at"], int)
-    assert row.event_id.startswith("evt_")
+    assert re.fullmatch(r"evt_[0-9A-Za-z]{14}", row.event_id)
+    assert re.fullmatch(r"acc_[0-9A-Za-z]{14}", body["account_id"])
 
 
 def test_a_manual_capture_raises_captured_and_order_paid(emulator, shop, emu, outbox):
