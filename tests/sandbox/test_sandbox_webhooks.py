@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 
 import razorpay
 import webtest
@@ -20,6 +19,7 @@ from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.sandbox.webhooks import deliver_batch, deliver_due
 from banter_payments.sandbox.worker import flush_webhooks, pending_webhooks, worker_for
 from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
+from tests.common.waiting import wait_for
 
 
 def events(rows) -> list[str]:
@@ -28,16 +28,6 @@ def events(rows) -> list[str]:
 
 def later(seconds: float) -> dt.datetime:
     return utcnow() + dt.timedelta(seconds=seconds)
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 # Which events, with what inside
