@@ -258,8 +258,15 @@ class TestStartUp:
         with pytest.raises(ConfigurationError, match="banter_gifting needs the 'coins' asset"):
             host_app(**{"banter_payments.plugins": "banter_gifting"})
 
-    def test_coins_may_come_after_gifting(self, host_app):
-        host_app(**{"banter_payments.plugins": "banter_gifting\nbanter_coins"})
+    def test_coins_may_come_after_gifting(self, host_app, auth, fund):
+        """Listed in either order, both plugins are there and a gift moves coins."""
+        app = host_app(**{"banter_payments.plugins": "banter_gifting\nbanter_coins"})
+        skus = {item["sku"] for item in app.get("/api/payments/catalog").json["items"]}
+        assert "coins.popular" in skus
+        fund("alice", 50)
+        app.post_json(GIFTS, {"to": "bob", "coins": 20}, headers=auth("alice"), status=201)
+        wallet = app.get("/api/payments/wallet", headers=auth("bob")).json
+        assert wallet["balances"]["coins"] == 20
 
     @pytest.mark.parametrize(("name", "value", "message"), [
         ("gifting.policy", "everyone", "gifting.policy must be one of friends, allow_all"),
