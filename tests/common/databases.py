@@ -35,8 +35,11 @@ def alembic_upgrade(url: str) -> None:
 
 def unique_database_name(base: str | None, run_id: str | None = None,
                          worker: str | None = None) -> str:
-    """``<base>_<run>[_<worker>]``, lower case, within PostgreSQL's 63 characters."""
-    base = re.sub(r"[^a-z0-9_]", "_", (base or "banter_test").lower())[:30]
+    """``<base>_t<run>[_<worker>]``, lower case, within PostgreSQL's 63 characters; the
+    base is the admin URL's database name (``banter_test`` for ``postgres``)."""
+    if not base or base == "postgres":
+        base = "banter_test"
+    base = re.sub(r"[^a-z0-9_]", "_", base.lower())[:30]
     run = re.sub(r"[^a-z0-9]", "", (run_id or uuid.uuid4().hex).lower())[:12]
     name = f"{base}_t{run}"
     if worker and worker != "master":
