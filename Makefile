@@ -5,7 +5,13 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The PostgreSQL server of the second pass. The run does not use this database: it
+# creates its own, uniquely named (one per pytest worker), and drops it at the end, so
+# two runs at once (two clones, CI and a developer) never collide.
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# pytest-xdist workers per pass (0: no workers, everything in one process).
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 .PHONY: run test node-sdk test-sqlite test-postgresql install migrate schema lint bench clean
 
@@ -32,9 +38,9 @@ migrate: $(STAMP)
 test: $(STAMP) node-sdk
 	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 	@if $(BIN)/python -m banter_payments.scripts.wait_for_database "$(TEST_DATABASE_URL)"; then \
-		$(BIN)/pytest -q -p no:cacheprovider --database-url "$(TEST_DATABASE_URL)"; \
+		$(PYTEST) --database-url "$(TEST_DATABASE_URL)"; \
 	elif [ -n "$$REQUIRE_POSTGRESQL" ]; then \
 		echo "PostgreSQL at $(TEST_DATABASE_URL) is required but unreachable" >&2; exit 1; \
 	else \
@@ -46,10 +52,10 @@ node-sdk:
 	test -d var/node-sdk/node_modules/razorpay || npm install --prefix var/node-sdk --no-save --no-audit --no-fund --silent razorpay
 
 test-sqlite: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(PYTEST)
 
 test-postgresql: $(STAMP)
-	$(BIN)/pytest -q -p no:cacheprovider --database-url "$(TEST_DATABASE_URL)"
+	$(PYTEST) --database-url "$(TEST_DATABASE_URL)"
 
 ## make schema: (pre-release) regenerate the initial migration from the models
 schema: $(STAMP)

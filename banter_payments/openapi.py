@@ -81,7 +81,9 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
     if operation.method == "POST":
         parameters.append({
             "name": "Idempotency-Key", "in": "header", "required": False,
-            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+            # What idempotency.services accepts: printable ASCII, space to "~".
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                       "pattern": "^[\\x20-\\x7e]+$"},
         })
     if parameters:
         result["parameters"] = parameters

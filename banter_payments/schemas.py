@@ -133,10 +133,10 @@ def to_json_schema(node: colander.SchemaNode) -> dict[str, Any]:
         result = {"type": "integer"}
     elif isinstance(typ, StrictBool):
         result = {"type": "boolean"}
+    elif hasattr(typ, "json_schema"):  # before its base classes: it knows better
+        result = typ.json_schema()
     elif isinstance(typ, FreeMapping):
         result = {"type": "object", "maxProperties": typ.max_keys}
-    elif hasattr(typ, "json_schema"):
-        result = typ.json_schema()
     elif isinstance(typ, StrictString):
         result = {"type": "string", "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
         if not typ.allow_empty:

@@ -1,10 +1,11 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (documented in ``tests/common/__init__.py``).
 
 The suite runs once per database: SQLite by default (a fresh file per run), PostgreSQL
-with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL``. Either way the
+with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL``, on a database
+the run creates for itself and drops after (``tests.common.databases``). Either way the
 schema is built by running the Alembic migrations, never ``create_all``. Tests commit for
 real (the sandbox, webhook deliveries and concurrency tests need real transactions), and
-every table is emptied after each test.
+the tables a test wrote to are emptied after it.
 
 Customize the app for one module by overriding ``settings``::
 
@@ -17,22 +18,29 @@ Customize the app for one module by overriding ``settings``::
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import webtest
-from alembic import command
-from alembic.config import Config
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.common import payment_kit
+from tests.common.databases import (
+    TableCleaner,
+    alembic_upgrade,
+    create_postgresql_database,
+    drop_postgresql_database,
+    unique_database_name,
+)
+from tests.common.servers import Servers
 
 
 def pytest_addoption(parser):
     parser.addoption(
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL"),
-        help="run against this database (PostgreSQL); default: a fresh SQLite file",
+        help="run on this PostgreSQL server: the run creates its own database there (named "
+             "after this URL's database, plus a unique suffix) and drops it at the end; "
+             "default: a fresh SQLite file",
     )
 
 
@@ -48,33 +56,30 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     url = config.getoption("--database-url")
-    return f"database: {url or 'SQLite (temporary file)'}"
-
-
-def alembic_upgrade(url: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()
-    command.upgrade(cfg, "head")
-
-
-def _reset_postgresql(url: str) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
+    return f"database: {f'a new database on {url}' if url else 'SQLite (temporary file)'}"
 
 
 @pytest.fixture(scope="session")
-def database_url(request, tmp_path_factory) -> str:
-    url = request.config.getoption("--database-url")
-    if url:
-        _reset_postgresql(url)
-    else:
+def database_url(request, tmp_path_factory):
+    """The URL of this run's (this worker's) own database, migrated to head."""
+    admin_url = request.config.getoption("--database-url")
+    if not admin_url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'banter.sqlite'}"
-    alembic_upgrade(url)
-    return url
+        alembic_upgrade(url)
+        yield url
+        return
+    workerinput = getattr(request.config, "workerinput", {})
+    name = unique_database_name(sa.engine.make_url(admin_url).database,
+                                workerinput.get("testrunuid"), workerinput.get("workerid"))
+    url = create_postgresql_database(admin_url, name)
+    try:
+        alembic_upgrade(url)
+        yield url
+    finally:
+        from banter_payments.sandbox.worker import stop_workers
+
+        stop_workers()  # their connections would otherwise outlive the database
+        drop_postgresql_database(admin_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -97,34 +102,34 @@ def engine(database_url):
     engine.dispose()
 
 
-def _empty_all_tables(url: str) -> None:
+@pytest.fixture(scope="session")
+def _table_cleaners():
+    """One ``TableCleaner`` per database URL, built on first use."""
     from banter_payments.db import make_engine
     from banter_payments.models import load_all_models
 
-    metadata = load_all_models()
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        names = [t.name for t in metadata.sorted_tables]
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql(
-                "TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"
-            )
-        else:
-            for name in reversed(names):
-                conn.exec_driver_sql(f'DELETE FROM "{name}"')
-    engine.dispose()
+    cleaners: dict[str, TableCleaner] = {}
+
+    def get(url: str) -> TableCleaner:
+        if url not in cleaners:
+            cleaners[url] = TableCleaner(make_engine(url), load_all_models().sorted_tables)
+        return cleaners[url]
+
+    yield get
+    for cleaner in cleaners.values():
+        cleaner.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
-def _clean_database(request):
+def _clean_database(request, _table_cleaners):
     yield
     if "database_url" in request.fixturenames:
         url = request.getfixturevalue("database_url")
-        _empty_all_tables(url)
+        _table_cleaners(url).clean()
         if "sandbox_url" in request.fixturenames:
             sandbox = request.getfixturevalue("sandbox_url")
             if sandbox != url:
-                _empty_all_tables(sandbox)
+                _table_cleaners(sandbox).clean()
 
 
 @pytest.fixture
@@ -203,26 +208,10 @@ def _stop_sandbox_workers():
     stop_workers()
 
 
-def load_payment_kit():
-    """``tests/payments/payment_kit.py`` (a fake gateway and builders shared by the
-    payments, webhooks and reconcile tests), loaded by path once: the suite runs with
-    ``--import-mode=importlib``, so test directories are not packages."""
-    import importlib.util
-    import sys
-
-    name = "banter_tests_payment_kit"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent / "payments" / "payment_kit.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.fixture
 def kit():
-    return load_payment_kit()
+    """``tests.common.payment_kit``: a fake gateway and builders."""
+    return payment_kit
 
 
 @pytest.fixture
@@ -247,3 +236,24 @@ def touch_order(engine):
             conn.commit()
 
     return touch
+
+
+@pytest.fixture
+def _servers():
+    servers = Servers()
+    yield servers
+    servers.close()
+
+
+@pytest.fixture
+def serve(_servers):
+    """``serve(app, threads=8)`` → ``http://127.0.0.1:<port>``: the WSGI app (or a
+    waitress server already created) served in a thread; stopped after the test."""
+    return _servers.serve
+
+
+@pytest.fixture
+def serve_process(_servers):
+    """``serve_process(settings, threads=16, slow_create_order=0)`` → (process, base URL):
+    the app in a Python process of its own; terminated after the test."""
+    return _servers.serve_process

@@ -66,3 +66,13 @@ def test_string_rules_are_in_the_schema(testapp):
     assert signature["minLength"] == 1
     assert signature["pattern"] == "^[^\\x00-\\x1f\\x7f]*$"
     assert signature["nullable"] is True
+
+
+def test_a_type_with_its_own_json_schema_is_documented_by_it(testapp):
+    """Refund notes are a FreeMapping with stricter rules: the document must carry the
+    rules (values are strings or integers), not the base class's "any object"."""
+    paths = testapp.get("/api/payments/openapi.json").json["paths"]
+    body = paths["/api/payments/orders/{order_id}/refunds"]["post"]["requestBody"]
+    notes = body["content"]["application/json"]["schema"]["properties"]["notes"]
+    assert notes["additionalProperties"] == {
+        "oneOf": [{"type": "string", "maxLength": 256}, {"type": "integer"}]}

@@ -10,35 +10,15 @@ Two set-ups, both over real HTTP:
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 import razorpay
 import requests
-import waitress.server
 
 from banter_payments import main
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
+from tests.common.waiting import wait_for
 
 PREFIX = "/api/payments"
-
-
-def serve(app):
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    return server, f"http://127.0.0.1:{server.effective_port}"
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting")
 
 
 def _delivered(http, base) -> int:
@@ -51,14 +31,12 @@ def _delivered(http, base) -> int:
 
 
 @pytest.fixture
-def live_app(settings):
+def live_app(settings, serve):
     from banter_payments.sandbox.worker import stop_workers
 
     settings["sandbox.worker"] = "true"
-    server, url = serve(main({}, **settings))
-    yield url
+    yield serve(main({}, **settings))
     stop_workers()
-    server.close()
 
 
 def purchase(base: str, sku: str = "coins.popular", user: str = "alice",
@@ -100,21 +78,21 @@ def test_the_readme_flow_pays_an_order_and_grants_600_coins_once(live_app):
         rows = http.get(f"{live_app}{PREFIX}/orders/{order['id']}", timeout=10).json()
         return rows["status"] == "paid"
 
-    wait_for(deliveries_done)
-    wait_for(lambda: _delivered(http, live_app) >= 3)
+    wait_for(deliveries_done, timeout=15, what="the order paid")
+    wait_for(lambda: _delivered(http, live_app) >= 3, timeout=15, what="3 deliveries")
     wallet = http.get(f"{live_app}{PREFIX}/wallet", timeout=10).json()
     assert wallet["balances"]["coins"] == 600
 
 
-def test_the_app_against_a_standalone_sandbox_over_http(settings, sandbox_url):
+def test_the_app_against_a_standalone_sandbox_over_http(settings, sandbox_url, serve):
     """Each server needs the other's address, so the sandbox's app is bound late."""
     from banter_payments.sandbox.emulator import make_emulator
     from banter_payments.sandbox.worker import stop_workers
 
     emulator = {}
-    sandbox_server, sandbox_base = serve(lambda environ, start: emulator["app"](environ, start))
+    sandbox_base = serve(lambda environ, start: emulator["app"](environ, start))
     settings["razorpay.base_url"] = sandbox_base
-    app_server, base = serve(main({}, **settings))
+    base = serve(main({}, **settings))
     emulator["app"] = make_emulator({
         "sandbox.database_url": sandbox_url, "sandbox.worker": "true",
         "sandbox.webhook_delay": "0",
@@ -131,5 +109,3 @@ def test_the_app_against_a_standalone_sandbox_over_http(settings, sandbox_url):
         assert client.order.fetch(result["order"]["razorpayOrderId"])["status"] == "paid"
     finally:
         stop_workers()
-        app_server.close()
-        sandbox_server.close()

@@ -1,25 +1,14 @@
 """A host app includes the core under its own prefix and sells its own item."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 import webtest
 
-
-def load_hostapp():
-    path = Path(__file__).with_name("hostapp.py")
-    spec = importlib.util.spec_from_file_location("hostapp", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["hostapp"] = module  # Pyramid's Configurator looks its caller up there
-    spec.loader.exec_module(module)
-    return module
+from tests.common import hostapp as host
 
 
 @pytest.fixture
 def hostapp(settings):
-    return webtest.TestApp(load_hostapp().make_app(settings),
+    return webtest.TestApp(host.make_app(settings),
                            extra_environ={"HTTP_HOST": "localhost:80"})
 
 

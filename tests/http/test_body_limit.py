@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 
 import pytest
 import requests
 import sqlalchemy as sa
-import waitress.server
 
 from banter_payments import main
 from banter_payments.http.bodylimit import TOO_LARGE, check_body, make_activate_hook
@@ -98,13 +96,8 @@ def test_413_comes_before_authentication(testapp):
 
 
 @pytest.fixture
-def server(settings):
-    server = waitress.server.create_server(main({}, **settings), host="127.0.0.1", port=0,
-                                           threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+def server(settings, serve):
+    return serve(main({}, **settings), threads=4)
 
 
 def test_over_http_a_chunked_body_over_the_limit_is_413(server):

@@ -10,11 +10,5 @@ ASSETS = ("coins", "credits")
 
 
 @pytest.fixture
-def session(dbsession):
-    """This directory's name for the root conftest's ``dbsession``."""
-    return dbsession
-
-
-@pytest.fixture
-def ledger(session):
-    return LedgerService(session, assets=ASSETS)
+def ledger(dbsession):
+    return LedgerService(dbsession, assets=ASSETS)

@@ -9,13 +9,13 @@ from banter_payments.ledger.checker import check_ledger, main
 
 
 @pytest.fixture
-def populated(ledger, session):
+def populated(ledger, dbsession):
     ledger.grant("alice", {"coins": 100, "credits": 50}, "order:1", "Purchase")
     ledger.transfer("alice", "bob", "coins", 30, "gift:1", "Gift")
     ledger.debit("bob", "coins", 10, "host:1", "Spend")
     ledger.clawback("alice", {"credits": 20}, "refund:1", "Refund")
-    session.commit()
-    return session
+    dbsession.commit()
+    return dbsession
 
 
 def test_a_clean_ledger_has_no_problems(populated):

@@ -1,4 +1,4 @@
-"""The ledger under real concurrency: threads, each with its own session and
+"""The ledger under real concurrency: threads, each with its own dbsession and
 transaction, released together on PostgreSQL."""
 
 from __future__ import annotations
@@ -22,25 +22,25 @@ def run_together(session_factory, count: int, work) -> list:
     barrier = threading.Barrier(count)
 
     def one(n):
-        session = session_factory()
+        dbsession = session_factory()
         try:
             barrier.wait()
-            result = work(LedgerService(session), n)
-            session.commit()
+            result = work(LedgerService(dbsession), n)
+            dbsession.commit()
             return result
         except Exception as exc:
-            session.rollback()
+            dbsession.rollback()
             return type(exc).__name__
         finally:
-            session.close()
+            dbsession.close()
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(one, range(count)))
 
 
-def test_concurrent_debits_never_overdraw(ledger, session, session_factory):
+def test_concurrent_debits_never_overdraw(ledger, dbsession, session_factory):
     ledger.grant("alice", {"coins": 200}, "order:1", "Purchase")
-    session.commit()
+    dbsession.commit()
 
     outcomes = run_together(session_factory, 50, lambda ledger, n: ledger.debit(
         "alice", "coins", 10, f"host:{n}", "Spend").id)
@@ -48,23 +48,23 @@ def test_concurrent_debits_never_overdraw(ledger, session, session_factory):
     counts = Counter("posted" if isinstance(o, int) else o for o in outcomes)
     assert counts == {"posted": 20, InsufficientFunds.__name__: 30}
     assert ledger.balance("alice", "coins") == 0
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_one_reference_posted_by_many_at_once_is_applied_once(ledger, session,
+def test_one_reference_posted_by_many_at_once_is_applied_once(ledger, dbsession,
                                                               session_factory):
     outcomes = run_together(session_factory, 20, lambda ledger, n: ledger.grant(
         "alice", {"coins": 600}, "order:ord_same", "Purchase").id)
 
     assert len(set(outcomes)) == 1 and isinstance(outcomes[0], int)
     assert ledger.balance("alice", "coins") == 600
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_opposite_transfers_do_not_deadlock(ledger, session, session_factory):
+def test_opposite_transfers_do_not_deadlock(ledger, dbsession, session_factory):
     ledger.grant("alice", {"coins": 1000}, "order:1", "Purchase")
     ledger.grant("bob", {"coins": 1000}, "order:2", "Purchase")
-    session.commit()
+    dbsession.commit()
 
     def work(ledger, n):
         source, target = ("alice", "bob") if n % 2 else ("bob", "alice")
@@ -75,10 +75,10 @@ def test_opposite_transfers_do_not_deadlock(ledger, session, session_factory):
     assert all(isinstance(o, int) for o in outcomes), Counter(map(type, outcomes))
     assert ledger.balances("alice", ["coins"])["coins"] == 1000
     assert ledger.balances("bob", ["coins"])["coins"] == 1000
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_concurrent_grants_to_new_accounts_all_land(ledger, session, session_factory):
+def test_concurrent_grants_to_new_accounts_all_land(ledger, dbsession, session_factory):
     """Accounts created by many transactions at once: no duplicates, no deadlock."""
     outcomes = run_together(session_factory, 30, lambda ledger, n: ledger.grant(
         f"user-{n % 5}", {"coins": 1, "credits": 2}, f"order:{n}", "Purchase").id)
@@ -87,4 +87,4 @@ def test_concurrent_grants_to_new_accounts_all_land(ledger, session, session_fac
     for owner in range(5):
         assert ledger.balances(f"user-{owner}", ["coins", "credits"]) == {
             "coins": 6, "credits": 12}
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []

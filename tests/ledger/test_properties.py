@@ -35,10 +35,10 @@ operations = st.one_of(
 )
 
 
-def empty_ledger(session) -> None:
+def empty_ledger(dbsession) -> None:
     for table in ("ledger_entries", "ledger_postings", "ledger_accounts"):
-        session.execute(sa.text(f"DELETE FROM {table}"))
-    session.commit()
+        dbsession.execute(sa.text(f"DELETE FROM {table}"))
+    dbsession.commit()
 
 
 def call(ledger: LedgerService, op: tuple, reference: str, extra: int = 0):
@@ -73,9 +73,9 @@ def expected_effect(model: dict, op: tuple) -> dict | None:
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(steps=st.lists(operations, min_size=1, max_size=25))
-def test_random_sequences_keep_every_invariant(session, steps):
-    empty_ledger(session)
-    ledger = LedgerService(session, assets=ASSETS)
+def test_random_sequences_keep_every_invariant(dbsession, steps):
+    empty_ledger(dbsession)
+    ledger = LedgerService(dbsession, assets=ASSETS)
     model = {(owner, asset): 0 for owner in OWNERS for asset in ASSETS}
     done: list[tuple[tuple, str, int]] = []  # (op, reference, posting id) that posted
 
@@ -95,7 +95,7 @@ def test_random_sequences_keep_every_invariant(session, steps):
             else:
                 with pytest.raises(LedgerConflict):
                     call(ledger, original, reference, extra=op[2])
-            session.commit()
+            dbsession.commit()
             assert model == before
         elif kind == "transfer" and op[1] == op[2]:
             with pytest.raises(ValueError):
@@ -112,10 +112,10 @@ def test_random_sequences_keep_every_invariant(session, steps):
                 done.append((op, reference, posting.id))
                 for key, delta in effect.items():
                     model[key] += delta
-            session.commit()
+            dbsession.commit()
 
         for owner in OWNERS:
             assert ledger.balances(owner, ASSETS) == {
                 asset: model[(owner, asset)] for asset in ASSETS}
         assert all(balance >= 0 for balance in model.values())
-        assert check_ledger(session) == []
+        assert check_ledger(dbsession) == []

@@ -14,12 +14,12 @@ from banter_payments.ledger.models import Account, Entry, Posting
 from banter_payments.ledger.services import MAX_AMOUNT, LedgerService
 
 
-def count(session, model) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(model))
+def count(dbsession, model) -> int:
+    return dbsession.scalar(sa.select(sa.func.count()).select_from(model))
 
 
-def account(session, owner_kind, owner_id, asset) -> Account:
-    return session.scalars(sa.select(Account).where(
+def account(dbsession, owner_kind, owner_id, asset) -> Account:
+    return dbsession.scalars(sa.select(Account).where(
         Account.owner_kind == owner_kind, Account.owner_id == owner_id,
         Account.asset == asset)).one()
 
@@ -31,10 +31,10 @@ def test_implements_the_interface(ledger):
 # Grants
 
 
-def test_grant_credits_the_user_from_issuance(ledger, session):
+def test_grant_credits_the_user_from_issuance(ledger, dbsession):
     posting = ledger.grant("alice", {"coins": 600}, "order:ord_1", "Purchase of Popular Pack",
                            metadata={"orderId": "ord_1"})
-    session.commit()
+    dbsession.commit()
 
     assert posting.reference == "order:ord_1"
     assert posting.kind == "purchase"
@@ -43,38 +43,38 @@ def test_grant_credits_the_user_from_issuance(ledger, session):
     assert [(e.asset, e.amount, e.balance_after) for e in posting.entries] == [
         ("coins", -600, None), ("coins", 600, 600)]
     assert ledger.balance("alice", "coins") == 600
-    issuance = account(session, "system", "issuance", "coins")
+    issuance = account(dbsession, "system", "issuance", "coins")
     assert issuance.balance is None  # system accounts are not cached
-    user = account(session, "user", "alice", "coins")
+    user = account(dbsession, "user", "alice", "coins")
     assert (user.balance, user.total_in, user.total_out) == (600, 600, 0)
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_grant_of_several_assets_is_one_posting(ledger, session):
+def test_grant_of_several_assets_is_one_posting(ledger, dbsession):
     posting = ledger.grant("alice", {"credits": 500, "coins": 10}, "order:ord_2", "Bundle")
-    session.commit()
+    dbsession.commit()
 
     assert sorted((e.asset, e.amount) for e in posting.entries) == [
         ("coins", -10), ("coins", 10), ("credits", -500), ("credits", 500)]
     assert ledger.balances("alice", ["coins", "credits", "gems"]) == {
         "coins": 10, "credits": 500, "gems": 0}
-    assert count(session, Posting) == 1
+    assert count(dbsession, Posting) == 1
 
 
-def test_replayed_grant_returns_the_first_posting_and_changes_nothing(ledger, session):
+def test_replayed_grant_returns_the_first_posting_and_changes_nothing(ledger, dbsession):
     first = ledger.grant("alice", {"coins": 600}, "order:ord_1", "Purchase of Popular Pack")
-    session.commit()
+    dbsession.commit()
     first_id = first.id
 
     again = ledger.grant("alice", {"coins": 600}, "order:ord_1", "another description")
-    session.commit()
+    dbsession.commit()
 
     assert again.id == first_id
     assert again.replayed is True
     assert again.description == "Purchase of Popular Pack"
     assert ledger.balance("alice", "coins") == 600
-    assert count(session, Posting) == 1
-    assert count(session, Entry) == 2
+    assert count(dbsession, Posting) == 1
+    assert count(dbsession, Entry) == 2
 
 
 @pytest.mark.parametrize("change", [
@@ -83,9 +83,9 @@ def test_replayed_grant_returns_the_first_posting_and_changes_nothing(ledger, se
     {"owner_id": "bob"},
     {"kind": "bonus"},
 ])
-def test_replay_with_a_different_request_is_a_conflict(ledger, session, change):
+def test_replay_with_a_different_request_is_a_conflict(ledger, dbsession, change):
     ledger.grant("alice", {"coins": 600}, "order:ord_1", "Purchase")
-    session.commit()
+    dbsession.commit()
     arguments = {"owner_id": "alice", "amounts": {"coins": 600}, "reference": "order:ord_1",
                  "description": "Purchase", **change}
 
@@ -95,47 +95,47 @@ def test_replay_with_a_different_request_is_a_conflict(ledger, session, change):
     assert caught.value.status == 409
     assert caught.value.code == "conflict"
     assert caught.value.details == {"reference": "order:ord_1"}
-    session.rollback()
+    dbsession.rollback()
     assert ledger.balance("alice", "coins") == 600
     assert ledger.balance("bob", "coins") == 0
 
 
-def test_a_reference_is_unique_across_operations(ledger, session):
+def test_a_reference_is_unique_across_operations(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "ref-1", "Grant")
     with pytest.raises(LedgerConflict):
         ledger.debit("alice", "coins", 100, "ref-1", "Spend")
     assert ledger.balance("alice", "coins") == 100
 
 
-def test_the_database_refuses_a_duplicate_reference(session):
-    session.add(Posting(reference="dup", kind="x", request={}))
-    session.commit()
-    session.add(Posting(reference="dup", kind="x", request={}))
+def test_the_database_refuses_a_duplicate_reference(dbsession):
+    dbsession.add(Posting(reference="dup", kind="x", request={}))
+    dbsession.commit()
+    dbsession.add(Posting(reference="dup", kind="x", request={}))
     with pytest.raises(IntegrityError):
-        session.flush()
+        dbsession.flush()
 
 
-def test_the_database_refuses_a_negative_user_balance(ledger, session):
+def test_the_database_refuses_a_negative_user_balance(ledger, dbsession):
     ledger.grant("alice", {"coins": 5}, "g", "Grant")
-    session.commit()
+    dbsession.commit()
     with pytest.raises(IntegrityError):
-        session.execute(sa.text(
+        dbsession.execute(sa.text(
             "UPDATE ledger_accounts SET balance = -1 WHERE owner_id = 'alice'"))
-    session.rollback()
+    dbsession.rollback()
     assert ledger.balance("alice", "coins") == 5
 
 
 @pytest.mark.parametrize("amount", [0, -1, 1.5, True, "10", None, MAX_AMOUNT + 1, 10**30])
-def test_bad_quantities_are_refused_before_anything_is_written(ledger, session, amount):
+def test_bad_quantities_are_refused_before_anything_is_written(ledger, dbsession, amount):
     with pytest.raises(ValueError):
         ledger.grant("alice", {"coins": amount}, "g", "Grant")
     with pytest.raises(ValueError):
         ledger.debit("alice", "coins", amount, "d", "Spend")
     with pytest.raises(ValueError):
         ledger.transfer("alice", "bob", "coins", amount, "t", "Transfer")
-    session.commit()
-    assert count(session, Posting) == 0
-    assert count(session, Account) == 0
+    dbsession.commit()
+    assert count(dbsession, Posting) == 0
+    assert count(dbsession, Account) == 0
 
 
 @pytest.mark.parametrize("call", [
@@ -146,70 +146,70 @@ def test_bad_quantities_are_refused_before_anything_is_written(ledger, session, 
     lambda ledger: ledger.debit("alice", "coins", 1, "r" * 201, "Spend"),
     lambda ledger: ledger.transfer("alice", "alice", "coins", 1, "t", "Self"),
 ])
-def test_malformed_calls_are_refused(ledger, session, call):
+def test_malformed_calls_are_refused(ledger, dbsession, call):
     with pytest.raises(ValueError):
         call(ledger)
-    session.commit()
-    assert count(session, Posting) == 0
+    dbsession.commit()
+    assert count(dbsession, Posting) == 0
 
 
 # Debits
 
 
-def test_debit_moves_value_to_the_sink(ledger, session):
+def test_debit_moves_value_to_the_sink(ledger, dbsession):
     ledger.grant("alice", {"credits": 100}, "g", "Grant")
     posting = ledger.debit("alice", "credits", 30, "host:msg-1", "AI reply",
                            metadata={"messageId": "msg-1"})
-    session.commit()
+    dbsession.commit()
 
     assert posting.kind == "spend"
     assert [(e.amount, e.balance_after) for e in posting.entries] == [(-30, 70), (30, None)]
     assert ledger.balance("alice", "credits") == 70
     assert ledger.totals("alice", "credits") == {"balance": 70, "totalIn": 100,
                                                  "totalOut": 30}
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_debit_of_the_whole_balance_leaves_zero(ledger, session):
+def test_debit_of_the_whole_balance_leaves_zero(ledger, dbsession):
     ledger.grant("alice", {"coins": 50}, "g", "Grant")
     ledger.debit("alice", "coins", 50, "d", "Spend")
-    session.commit()
+    dbsession.commit()
     assert ledger.balance("alice", "coins") == 0
 
 
-def test_debit_beyond_the_balance_is_refused_and_leaves_nothing(ledger, session):
+def test_debit_beyond_the_balance_is_refused_and_leaves_nothing(ledger, dbsession):
     ledger.grant("alice", {"coins": 50}, "g", "Grant")
-    session.commit()
+    dbsession.commit()
 
     with pytest.raises(InsufficientFunds) as caught:
         ledger.debit("alice", "coins", 51, "d", "Spend")
     # The caller swallows the error and commits: the savepoint kept nothing of it.
-    session.commit()
+    dbsession.commit()
 
     assert caught.value.status == 422
     assert caught.value.details == {"asset": "coins", "balance": 50, "required": 51}
     assert ledger.balance("alice", "coins") == 50
     assert ledger.posting("d") is None
-    assert count(session, Posting) == 1
+    assert count(dbsession, Posting) == 1
     # The reference was not consumed: a later debit under it works.
     ledger.grant("alice", {"coins": 1}, "g2", "Grant")
     assert ledger.debit("alice", "coins", 51, "d", "Spend").replayed is False
-    session.commit()
+    dbsession.commit()
     assert ledger.balance("alice", "coins") == 0
 
 
-def test_debit_from_a_user_without_an_account_is_insufficient(ledger, session):
+def test_debit_from_a_user_without_an_account_is_insufficient(ledger, dbsession):
     with pytest.raises(InsufficientFunds):
         ledger.debit("nobody", "coins", 1, "d", "Spend")
-    session.commit()
+    dbsession.commit()
     assert ledger.balance("nobody", "coins") == 0
 
 
-def test_replayed_debit_is_not_taken_twice(ledger, session):
+def test_replayed_debit_is_not_taken_twice(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "g", "Grant")
     first = ledger.debit("alice", "coins", 40, "host:x", "Spend")
     second = ledger.debit("alice", "coins", 40, "host:x", "Spend")
-    session.commit()
+    dbsession.commit()
 
     assert second.id == first.id and second.replayed is True
     assert ledger.balance("alice", "coins") == 60
@@ -217,11 +217,11 @@ def test_replayed_debit_is_not_taken_twice(ledger, session):
         ledger.debit("alice", "coins", 41, "host:x", "Spend")
 
 
-def test_a_replay_of_an_insufficient_debit_still_answers_the_first_result(ledger, session):
+def test_a_replay_of_an_insufficient_debit_still_answers_the_first_result(ledger, dbsession):
     """The first result stands even when the balance could no longer cover it."""
     ledger.grant("alice", {"coins": 100}, "g", "Grant")
     ledger.debit("alice", "coins", 100, "host:all", "Spend")
-    session.commit()
+    dbsession.commit()
     again = ledger.debit("alice", "coins", 100, "host:all", "Spend")
     assert again.replayed is True
     assert ledger.balance("alice", "coins") == 0
@@ -230,52 +230,52 @@ def test_a_replay_of_an_insufficient_debit_still_answers_the_first_result(ledger
 # Transfers
 
 
-def test_transfer_moves_both_sides_in_one_posting(ledger, session):
+def test_transfer_moves_both_sides_in_one_posting(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "g", "Grant")
     posting = ledger.transfer("alice", "bob", "coins", 60, "gift:1", "Gift alice to bob",
                               kind="gift", from_description="Gift to bob",
                               to_description="Gift from alice")
-    session.commit()
+    dbsession.commit()
 
     assert [(e.amount, e.balance_after, e.shown_description) for e in posting.entries] == [
         (-60, 40, "Gift to bob"), (60, 60, "Gift from alice")]
     assert ledger.balances("alice", ["coins"]) == {"coins": 40}
     assert ledger.balances("bob", ["coins"]) == {"coins": 60}
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_transfer_beyond_the_balance_moves_neither_side(ledger, session):
+def test_transfer_beyond_the_balance_moves_neither_side(ledger, dbsession):
     ledger.grant("alice", {"coins": 10}, "g", "Grant")
-    session.commit()
+    dbsession.commit()
     with pytest.raises(InsufficientFunds):
         ledger.transfer("alice", "bob", "coins", 11, "gift:1", "Gift")
-    session.commit()
+    dbsession.commit()
     assert ledger.balance("alice", "coins") == 10
     assert ledger.balance("bob", "coins") == 0
-    assert count(session, Entry) == 2
+    assert count(dbsession, Entry) == 2
 
 
 # Clawbacks
 
 
-def test_clawback_takes_what_is_there_and_reports_the_shortfall(ledger, session):
+def test_clawback_takes_what_is_there_and_reports_the_shortfall(ledger, dbsession):
     ledger.grant("alice", {"coins": 600, "credits": 100}, "order:1", "Purchase")
     ledger.debit("alice", "coins", 450, "host:spent", "Spend")
     posting, collected, shortfall = ledger.clawback(
         "alice", {"coins": 600, "credits": 100}, "refund:rfnd_1", "Refund of order 1")
-    session.commit()
+    dbsession.commit()
 
     assert collected == {"coins": 150, "credits": 100}
     assert shortfall == {"coins": 450, "credits": 0}
     assert posting.kind == "clawback"
     assert ledger.balances("alice", ["coins", "credits"]) == {"coins": 0, "credits": 0}
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_clawback_of_an_empty_wallet_records_the_reference(ledger, session):
+def test_clawback_of_an_empty_wallet_records_the_reference(ledger, dbsession):
     posting, collected, shortfall = ledger.clawback("alice", {"coins": 100}, "refund:r1",
                                                     "Refund")
-    session.commit()
+    dbsession.commit()
     assert posting.entries == []
     assert (collected, shortfall) == ({"coins": 0}, {"coins": 100})
 
@@ -283,14 +283,14 @@ def test_clawback_of_an_empty_wallet_records_the_reference(ledger, session):
     ledger.grant("alice", {"coins": 100}, "order:2", "Purchase")
     again, collected, shortfall = ledger.clawback("alice", {"coins": 100}, "refund:r1",
                                                   "Refund")
-    session.commit()
+    dbsession.commit()
     assert again.replayed is True
     assert (collected, shortfall) == ({"coins": 0}, {"coins": 100})
     assert ledger.balance("alice", "coins") == 100
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_clawback_replay_with_other_amounts_is_a_conflict(ledger, session):
+def test_clawback_replay_with_other_amounts_is_a_conflict(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "order:1", "Purchase")
     ledger.clawback("alice", {"coins": 50}, "refund:r1", "Refund")
     with pytest.raises(LedgerConflict):
@@ -300,11 +300,11 @@ def test_clawback_replay_with_other_amounts_is_a_conflict(ledger, session):
 # Locks, totals
 
 
-def test_lock_accounts_creates_and_reads_them(ledger, session):
+def test_lock_accounts_creates_and_reads_them(ledger, dbsession):
     ledger.grant("bob", {"coins": 7}, "g", "Grant")
     assert ledger.lock_accounts(["bob", "alice"], "coins") == {"alice": 0, "bob": 7}
-    session.commit()
-    assert count(session, Account) == 3
+    dbsession.commit()
+    assert count(dbsession, Account) == 3
 
 
 def test_totals_of_an_unknown_owner_are_zero(ledger):
@@ -314,11 +314,11 @@ def test_totals_of_an_unknown_owner_are_zero(ledger):
 # History
 
 
-def test_history_pages_newest_first_with_a_keyset_cursor(ledger, session):
+def test_history_pages_newest_first_with_a_keyset_cursor(ledger, dbsession):
     for n in range(1, 46):
         ledger.grant("alice", {"coins": n}, f"g{n}", f"Grant {n}")
     ledger.grant("bob", {"coins": 1}, "bob-1", "Not alice's")
-    session.commit()
+    dbsession.commit()
 
     seen, cursor, pages = [], None, 0
     while True:
@@ -331,11 +331,11 @@ def test_history_pages_newest_first_with_a_keyset_cursor(ledger, session):
     assert seen == list(range(45, 0, -1))
 
 
-def test_history_entries_carry_reference_description_and_balance(ledger, session):
+def test_history_entries_carry_reference_description_and_balance(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "order:ord_1", "Purchase of Popular Pack")
     ledger.transfer("alice", "bob", "coins", 30, "gift:g1", "Gift",
                     from_description="Gift to bob", to_description="Gift from alice")
-    session.commit()
+    dbsession.commit()
 
     entries, cursor = ledger.history("alice")
     assert cursor is None
@@ -346,11 +346,11 @@ def test_history_entries_carry_reference_description_and_balance(ledger, session
     ]
 
 
-def test_history_filters_by_asset_and_merges_assets(ledger, session):
+def test_history_filters_by_asset_and_merges_assets(ledger, dbsession):
     for n in range(1, 6):
         ledger.grant("alice", {"coins": n}, f"c{n}", "Coins")
         ledger.grant("alice", {"credits": 10 * n}, f"k{n}", "Credits")
-    session.commit()
+    dbsession.commit()
 
     credits, cursor = ledger.history("alice", asset="credits", limit=3)
     assert [e.amount for e in credits] == [50, 40, 30]
@@ -365,14 +365,14 @@ def test_history_filters_by_asset_and_merges_assets(ledger, session):
     assert [e.amount for e in both] == [10, 1] and cursor is None
 
 
-def test_history_is_stable_under_inserts(ledger, session):
+def test_history_is_stable_under_inserts(ledger, dbsession):
     for n in range(1, 11):
         ledger.grant("alice", {"coins": n}, f"g{n}", "Grant")
-    session.commit()
+    dbsession.commit()
     first, cursor = ledger.history("alice", limit=5)
     for n in range(11, 14):
         ledger.grant("alice", {"coins": n}, f"g{n}", "Grant")
-    session.commit()
+    dbsession.commit()
     second, cursor = ledger.history("alice", limit=5, cursor=cursor)
     assert [e.amount for e in first] == [10, 9, 8, 7, 6]
     assert [e.amount for e in second] == [5, 4, 3, 2, 1]
@@ -399,10 +399,10 @@ def test_cursors_round_trip():
         assert decode_cursor(encode_cursor(entry_id)) == entry_id
 
 
-def test_service_outside_a_request_accepts_any_asset(session):
-    ledger = LedgerService(session)
+def test_service_outside_a_request_accepts_any_asset(dbsession):
+    ledger = LedgerService(dbsession)
     ledger.grant("alice", {"gems": 3}, "g", "Grant")
-    session.commit()
+    dbsession.commit()
     assert ledger.balance("alice", "gems") == 3
 
 
@@ -412,15 +412,15 @@ def test_service_outside_a_request_accepts_any_asset(session):
     lambda ledger: ledger.transfer("alice", "bob", "coins", 1, "t", "Gift"),
     lambda ledger: ledger.clawback("alice", {"credits": 1}, "r", "Refund"),
 ])
-def test_postings_in_a_request_transaction_are_committed(engine, ledger, session, write):
-    """zope.sqlalchemy commits a request's session only when it saw it change: every
+def test_postings_in_a_request_transaction_are_committed(engine, ledger, dbsession, write):
+    """zope.sqlalchemy commits a request's dbsession only when it saw it change: every
     ledger write must be visible to it (a Core statement is not, and is rolled back)."""
     import transaction
 
     from banter_payments.db import get_tm_session, session_factories
 
     ledger.grant("alice", {"coins": 10}, "g1", "Grant")
-    session.commit()
+    dbsession.commit()
     manager = transaction.TransactionManager(explicit=True)
     writer, _reader = session_factories(engine)
     with manager:

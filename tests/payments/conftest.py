@@ -1,8 +1,7 @@
 """The app with a fake gateway, and a way to call the state machine directly.
 
-``payment_kit.py`` (builders, ``FakeGateway``) is shared with the webhook and reconcile
-tests; under ``--import-mode=importlib`` it is loaded by path, once, and handed to tests
-as the ``kit`` fixture.
+The builders and ``FakeGateway`` live in ``tests.common.payment_kit`` (the root
+conftest's ``kit`` fixture), shared with the webhook and reconcile tests.
 """
 
 from __future__ import annotations

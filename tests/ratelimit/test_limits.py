@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from banter_payments import main
 from banter_payments.idempotency.models import IdempotencyKey
 from banter_payments.orders.models import Order
+from tests.common.services import REDIS_URL, require_redis
 
 PREFIX = "/api/payments"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def create(testapp, headers, status=201, **kwargs):
@@ -112,32 +112,62 @@ class TestDisabled:
             create(testapp, auth("alice"))
 
 
-def _redis_reachable() -> bool:
-    try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=1).ping())
-    except redis.RedisError:
-        return False
+@pytest.fixture
+def redis_url() -> str:
+    """Redis on this machine: skipped locally when it is down, a failure in CI."""
+    return require_redis(REDIS_URL)
 
 
-@pytest.mark.skipif(not _redis_reachable(), reason=f"Redis is not reachable at {REDIS_URL}")
-def test_processes_sharing_redis_share_one_budget(settings, auth):
-    """Two app instances (as two processes would) count one user's requests together."""
+@pytest.fixture
+def redis_user(redis_url):
+    """A user id no earlier run has spent budget for; its keys are deleted after."""
+    user = f"redis-{uuid.uuid4().hex}"
+    yield user
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"*{user}*"):
+        client.delete(key)
+
+
+def test_app_instances_sharing_redis_share_one_budget(settings, auth, redis_url, redis_user):
+    """Two app instances in one process count one user's requests together."""
     import webtest
 
-    settings["ratelimit.storage_url"] = REDIS_URL
+    settings["ratelimit.storage_url"] = redis_url
     settings["ratelimit.rules"] = "payments.orders.create: 3/hour"
     first = webtest.TestApp(main({}, **settings))
     second = webtest.TestApp(main({}, **settings))
-    user = f"redis-{uuid.uuid4().hex}"  # a fresh budget whatever Redis holds already
-    create(first, auth(user))
-    create(second, auth(user))
-    create(first, auth(user))
-    refused = create(second, auth(user), status=429)
+    create(first, auth(redis_user))
+    create(second, auth(redis_user))
+    create(first, auth(redis_user))
+    refused = create(second, auth(redis_user), status=429)
     assert int(refused.headers["Retry-After"]) > 3500
-    client = redis.Redis.from_url(REDIS_URL)
-    assert any(user in key.decode() for key in client.scan_iter(match=f"*{user}*"))
-    for key in client.scan_iter(match=f"*{user}*"):
-        client.delete(key)
+    client = redis.Redis.from_url(redis_url)
+    assert any(redis_user in key.decode() for key in client.scan_iter(match=f"*{redis_user}*"))
+
+
+def test_two_app_processes_share_one_budget_through_redis(settings, auth, redis_url, redis_user,
+                                                          serve_process, dbsession):
+    """Two app processes (as two servers behind a balancer) spend one budget: the limit
+    holds across them, and neither counts alone (each would allow 3)."""
+    import requests
+
+    settings["ratelimit.storage_url"] = redis_url
+    settings["ratelimit.rules"] = "payments.orders.create: 3/hour"
+    (first_process, first), (second_process, second) = (serve_process(settings, threads=4),
+                                                         serve_process(settings, threads=4))
+    assert first_process.pid != second_process.pid
+    headers = auth(redis_user)
+
+    def order(base: str) -> requests.Response:
+        return requests.post(f"{base}{PREFIX}/orders", json={"sku": "coins.popular"},
+                             headers=headers, timeout=30)
+
+    statuses = [order(base).status_code for base in (first, second, first, second, first)]
+    assert statuses == [201, 201, 201, 429, 429]
+    refused = order(second)
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 3500 < int(refused.headers["Retry-After"]) <= 3600
+    assert count_orders(dbsession) == 3
 
 
 def test_an_unreachable_storage_lets_requests_through_and_says_so(settings, auth, caplog):

@@ -6,7 +6,6 @@ import threading
 
 import pytest
 import requests
-import waitress.server
 
 from banter_payments import main
 from banter_payments.security import issue_token
@@ -16,13 +15,9 @@ PRICE = 44900
 
 
 @pytest.fixture
-def server(settings):
+def server(settings, serve):
     app = main({}, **settings)
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=16)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.effective_port}"
-    server.close()
+    return app, serve(app, threads=16)
 
 
 def bearer(app, sub, *roles):

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import razorpay
-import waitress.server
 import webtest
 from sqlalchemy import delete, select
 
@@ -34,9 +33,10 @@ WEBHOOK_URL = f"http://{HOST}/api/payments/webhooks/razorpay"
 
 @pytest.fixture(scope="module")
 def sandbox_db(request, tmp_path_factory) -> str:
-    """A database migrated to head: a fresh SQLite file, or the PostgreSQL under test."""
-    url = request.config.getoption("--database-url", default=None)
-    if not (url and url.startswith("postgresql")):
+    """A database migrated to head: a fresh SQLite file, or the run's PostgreSQL database."""
+    if request.config.getoption("--database-url"):
+        url = request.getfixturevalue("database_url")
+    else:
         url = f"sqlite:///{tmp_path_factory.mktemp('sandbox') / 'sandbox.sqlite'}"
     migrate(url)
     return url
@@ -191,43 +191,7 @@ class Receiver:
 
 
 @pytest.fixture
-def run_server() -> Iterator[Callable[[Any], str]]:
-    """``run_server(server)`` runs a waitress server in a thread and returns its base URL;
-    every server is closed after the test."""
-    servers = []
-
-    def run(server) -> str:
-        closing = threading.Event()
-
-        def loop() -> None:
-            try:
-                server.run()
-            except OSError:
-                # Closing the sockets under a running select() ends the loop this way.
-                if not closing.is_set():
-                    raise
-
-        threading.Thread(target=loop, daemon=True).start()
-        servers.append((server, closing))
-        return f"http://127.0.0.1:{server.effective_port}"
-
-    yield run
-    for server, closing in servers:
-        closing.set()
-        server.close()
-
-
-@pytest.fixture
-def serve_wsgi(run_server) -> Callable[[Any], str]:
-    """``serve_wsgi(app)`` serves a WSGI app with waitress on a free loopback port and
-    returns its base URL."""
-    return lambda app: run_server(
-        waitress.server.create_server(app, host="127.0.0.1", port=0, threads=8)
-    )
-
-
-@pytest.fixture
-def receiver(serve_wsgi) -> tuple[Receiver, str]:
-    """(receiver, its webhook URL) on a real loopback port."""
+def receiver(serve) -> tuple[Receiver, str]:
+    """(receiver, its webhook URL) on a real loopback port (the root conftest's ``serve``)."""
     app = Receiver()
-    return app, f"{serve_wsgi(app)}/hooks/razorpay"
+    return app, f"{serve(app)}/hooks/razorpay"

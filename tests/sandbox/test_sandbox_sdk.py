@@ -18,7 +18,7 @@ MOUNT = "http://shop.test:8080/api/payments/_sandbox/razorpay"
 
 
 @pytest.fixture(params=["in-process", "http"])
-def sandbox(request, emulator, serve_wsgi):
+def sandbox(request, emulator, serve):
     """(base_url, a requests session for the customer's browser, an SDK client factory)."""
     if request.param == "in-process":
         base_url = MOUNT
@@ -29,7 +29,7 @@ def sandbox(request, emulator, serve_wsgi):
                 auth=auth, base_url=base_url, session=inprocess_session(emulator, base_url)
             )
     else:
-        base_url = serve_wsgi(emulator)
+        base_url = serve(emulator)
         browser = requests.Session()
 
         def client(auth=KEY):

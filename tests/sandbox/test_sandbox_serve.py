@@ -96,14 +96,16 @@ def test_main_exits_2_when_it_cannot_migrate(tmp_path, monkeypatch, capsys):
     assert "no Alembic environment" in capsys.readouterr().err
 
 
-def test_the_server_migrates_then_serves_the_sdk_over_http(tmp_path, fake_migrations, run_server):
+def test_the_server_migrates_then_serves_the_sdk_over_http(tmp_path, fake_migrations, serve):
+    from banter_payments.sandbox.serve import build_server  # the fixture shadows the module
+
     url = f"sqlite:///{tmp_path / 'standalone.sqlite'}"
-    standalone = serve.build_server(
+    standalone = build_server(
         ["--port", "0", "--database-url", url, "--set", "sandbox.worker=false"],
         migrations=fake_migrations,
     )
     try:
-        base_url = run_server(standalone.server)
+        base_url = serve(standalone.server)
         client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET), base_url=base_url)
         order = client.order.create({"amount": 1000, "currency": "INR"})
         checkout = requests.post(f"{base_url}/checkout/{order['id']}/pay", json={}, timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import requests
@@ -76,7 +77,21 @@ def test_the_response_is_a_real_requests_response():
     assert response.request.method == "GET"
     assert response.json()["query"] == "expand%5B%5D=payments"
     assert b"".join(response.iter_content(7)) == response.content
-    assert response.elapsed.total_seconds() >= 0
+
+
+def test_elapsed_is_the_time_the_app_took():
+    """``elapsed`` measures the call (as requests' own adapter does), not a constant."""
+
+    def slow(environ, start_response):
+        time.sleep(0.2)
+        return echo(environ, start_response)
+
+    session = inprocess_session(slow, BASE)
+    started = time.monotonic()
+    response = session.get(f"{BASE}/v1/orders/order_1")
+    took = time.monotonic() - started
+    assert 0.2 <= response.elapsed.total_seconds() <= took
+    assert inprocess_session(echo, BASE).get(f"{BASE}/ping").elapsed.total_seconds() < 0.2
 
 
 def test_https_and_default_ports():

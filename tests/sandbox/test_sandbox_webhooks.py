@@ -8,7 +8,6 @@ import hmac
 import json
 import re
 import threading
-import time
 
 import razorpay
 import webtest
@@ -22,6 +21,7 @@ from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.sandbox.webhooks import deliver_batch, deliver_due
 from banter_payments.sandbox.worker import flush_webhooks, pending_webhooks, worker_for
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_WEBHOOK_SECRET
+from tests.common.waiting import wait_for
 
 
 def events(rows) -> list[str]:
@@ -30,16 +30,6 @@ def events(rows) -> list[str]:
 
 def later(seconds: float) -> dt.datetime:
     return utcnow() + dt.timedelta(seconds=seconds)
-
-
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 # Which events, with what inside

@@ -1,4 +1,5 @@
-"""Fixtures for the wallet: a plain session, a ledger on it, and the app with credits."""
+"""Fixtures for the wallet: a ledger on the root conftest's ``dbsession``, and the app
+with credits."""
 
 from __future__ import annotations
 
@@ -14,11 +15,5 @@ def settings(settings):
 
 
 @pytest.fixture
-def session(dbsession):
-    """This directory's name for the root conftest's ``dbsession``."""
-    return dbsession
-
-
-@pytest.fixture
-def ledger(session):
-    return LedgerService(session)
+def ledger(dbsession):
+    return LedgerService(dbsession)

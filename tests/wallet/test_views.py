@@ -27,13 +27,13 @@ class TestWallet:
         assert response.json == {"userId": "alice", "balances": {"coins": 0, "credits": 0},
                                  "entitlements": {}}
 
-    def test_balances_and_entitlements(self, testapp, auth, ledger, session):
+    def test_balances_and_entitlements(self, testapp, auth, ledger, dbsession):
         expires = utcnow().replace(microsecond=0) + dt.timedelta(days=30)
         ledger.grant("alice", {"coins": 600}, "order:1", "Purchase of Popular Pack")
         ledger.grant("alice", {"credits": 500}, "order:2", "Purchase of Standard")
         ledger.debit("alice", "credits", 20, "host:1", "AI reply")
-        grant_entitlement(session, "alice", "premium", "sub:1:1", expires_at=expires)
-        session.commit()
+        grant_entitlement(dbsession, "alice", "premium", "sub:1:1", expires_at=expires)
+        dbsession.commit()
 
         body = testapp.get(WALLET, headers=auth("alice")).json
         assert body["balances"] == {"coins": 600, "credits": 480}
@@ -41,16 +41,16 @@ class TestWallet:
             "grantedAt": body["entitlements"]["premium"]["grantedAt"],
             "expiresAt": isoformat(expires)}}
 
-    def test_an_asset_no_plugin_enables_is_not_shown(self, testapp, auth, ledger, session):
+    def test_an_asset_no_plugin_enables_is_not_shown(self, testapp, auth, ledger, dbsession):
         ledger.grant("alice", {"gems": 5}, "g", "Gems")
-        session.commit()
+        dbsession.commit()
         assert testapp.get(WALLET, headers=auth("alice")).json["balances"] == {
             "coins": 0, "credits": 0}
 
     def test_another_users_wallet_is_for_admins_and_services(self, testapp, auth, ledger,
-                                                              session):
+                                                              dbsession):
         ledger.grant("bob", {"coins": 7}, "g", "Grant")
-        session.commit()
+        dbsession.commit()
         assert error(testapp.get(WALLET, {"userId": "bob"}, headers=auth("alice"),
                                  status=404)) == (404, "not_found")
         for role in ("admin", "service"):
@@ -66,13 +66,13 @@ class TestWallet:
 
 class TestTransactions:
     @pytest.fixture
-    def history(self, ledger, session):
+    def history(self, ledger, dbsession):
         ledger.grant("alice", {"coins": 600}, "order:ord_1", "Purchase of Popular Pack")
         ledger.grant("alice", {"credits": 100}, "order:ord_2", "Purchase of Basic")
         ledger.transfer("alice", "bob", "coins", 50, "gift:gft_1", "Gift", kind="gift",
                         from_description="Gift to bob", to_description="Gift from alice")
         ledger.debit("alice", "credits", 10, "host:job-7", "AI reply")
-        session.commit()
+        dbsession.commit()
 
     def test_newest_first_with_reference_and_description(self, testapp, auth, history):
         body = testapp.get(TRANSACTIONS, headers=auth("alice")).json
@@ -133,9 +133,9 @@ class TestTransactions:
 
 class TestHostDebits:
     @pytest.fixture
-    def funded(self, ledger, session):
+    def funded(self, ledger, dbsession):
         ledger.grant("alice", {"credits": 100}, "order:1", "Purchase")
-        session.commit()
+        dbsession.commit()
 
     def debit(self, testapp, auth, status, **changes):
         body = {"userId": "alice", "asset": "credits", "amount": 30,

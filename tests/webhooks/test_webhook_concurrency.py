@@ -10,18 +10,13 @@ posting, one payment row, and every delivery answered 2xx.
 from __future__ import annotations
 
 import collections
-import json
 import os
-import subprocess
-import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
-import waitress.server
 
 from banter_payments import main
 from banter_payments.ledger.models import Posting
@@ -36,7 +31,6 @@ API = "/api/payments"
 CAPTURED_COPIES = 50
 ORDER_PAID_COPIES = 10
 VERIFY_CALLS = 10
-SERVER_SCRIPT = Path(__file__).with_name("serve_app.py")
 
 
 @pytest.fixture
@@ -127,43 +121,21 @@ def _assert_fulfilled_once(results, dbsession, purchase):
     dbsession.rollback()
 
 
-def test_many_threads_one_server(app, dbsession, paid_at_the_sandbox, testapp):
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=16,
-                                           connection_limit=200)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        results = _storm([f"http://127.0.0.1:{server.effective_port}"], paid_at_the_sandbox)
-    finally:
-        server.close()
+def test_many_threads_one_server(app, dbsession, paid_at_the_sandbox, testapp, serve):
+    base = serve(app, threads=16, connection_limit=200)
+    results = _storm([base], paid_at_the_sandbox)
     _assert_fulfilled_once(results, dbsession, paid_at_the_sandbox)
     wallet = testapp.get(f"{API}/wallet", headers=paid_at_the_sandbox["headers"]).json
     assert wallet["balances"]["coins"] == 600
 
 
-def _start_server(settings) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen([sys.executable, str(SERVER_SCRIPT), json.dumps(settings)],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env=env)
-    line = process.stdout.readline()
-    if not line.startswith("port "):
-        process.kill()
-        raise AssertionError(f"server did not start: {line!r}")
-    return process, f"http://127.0.0.1:{int(line.split()[1])}"
-
-
-def test_many_threads_two_server_processes(settings, dbsession, paid_at_the_sandbox, testapp):
-    servers = [_start_server(settings) for _ in range(2)]
-    try:
-        bases = [base for _, base in servers]
-        for base in bases:
-            assert requests.get(f"{base}{API}/health", timeout=30).json()["status"] == "ok"
-        results = _storm(bases, paid_at_the_sandbox)
-    finally:
-        for process, _ in servers:
-            process.terminate()
-            process.wait(timeout=30)
+def test_many_threads_two_server_processes(settings, dbsession, paid_at_the_sandbox, testapp,
+                                           serve_process):
+    servers = [serve_process(settings) for _ in range(2)]
+    bases = [base for _, base in servers]
+    for base in bases:
+        assert requests.get(f"{base}{API}/health", timeout=30).json()["status"] == "ok"
+    results = _storm(bases, paid_at_the_sandbox)
     _assert_fulfilled_once(results, dbsession, paid_at_the_sandbox)
     pids = {process.pid for process, _ in servers}
     assert len(pids) == 2 and os.getpid() not in pids

@@ -18,24 +18,18 @@ def settings(settings):
 
 
 @pytest.fixture
-def session(dbsession):
-    """This directory's name for the root conftest's ``dbsession``."""
-    return dbsession
+def ledger(dbsession):
+    return LedgerService(dbsession)
 
 
 @pytest.fixture
-def ledger(session):
-    return LedgerService(session)
-
-
-@pytest.fixture
-def fund(ledger, session):
+def fund(ledger, dbsession):
     """``fund("alice", 500)``: grant coins and commit."""
     counter = iter(range(1, 1_000_000))
 
     def fund(user_id: str, coins: int) -> None:
         ledger.grant(user_id, {"coins": coins}, f"order:test-{next(counter)}", "Purchase")
-        session.commit()
+        dbsession.commit()
 
     return fund
 

@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 import sqlalchemy as sa
-import waitress.server
 from banter_gifting.models import Gift
 
 from banter_payments.ledger.checker import check_ledger
@@ -28,13 +27,8 @@ def settings(settings):
 
 
 @pytest.fixture
-def server_url(app):
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=16)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.effective_port}/api/payments"
-    server.close()
-    thread.join(timeout=5)
+def server_url(app, serve):
+    return f"{serve(app, threads=16)}/api/payments"
 
 
 def post_together(url: str, requests_: list[tuple[dict, dict]]) -> list[tuple[int, str]]:
@@ -54,12 +48,12 @@ def post_together(url: str, requests_: list[tuple[dict, dict]]) -> list[tuple[in
         return list(pool.map(one, requests_))
 
 
-def gifts_by(session, sender_id: str) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Gift)
+def gifts_by(dbsession, sender_id: str) -> int:
+    return dbsession.scalar(sa.select(sa.func.count()).select_from(Gift)
                           .where(Gift.sender_id == sender_id))
 
 
-def test_fifty_gifts_against_a_balance_for_twenty(server_url, auth, fund, ledger, session):
+def test_fifty_gifts_against_a_balance_for_twenty(server_url, auth, fund, ledger, dbsession):
     fund("alice", 200)
     fund("bob", 5)  # some recipients have accounts, the others get theirs now
     recipients = ["bob", "carol", "dave", "erin", "frank"]
@@ -71,13 +65,13 @@ def test_fifty_gifts_against_a_balance_for_twenty(server_url, auth, fund, ledger
     assert statuses == {201: 20, 422: 30}, outcomes
     assert {code for status, code in outcomes if status == 422} == {"insufficient_funds"}
     assert ledger.balance("alice", "coins") == 0
-    assert gifts_by(session, "alice") == 20
+    assert gifts_by(dbsession, "alice") == 20
     received = sum(ledger.balance(user, "coins") for user in recipients)
     assert received == 200 + 5
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_cross_gifts_at_the_same_time_never_fail(server_url, auth, fund, ledger, session):
+def test_cross_gifts_at_the_same_time_never_fail(server_url, auth, fund, ledger, dbsession):
     fund("alice", 1000)
     fund("bob", 1000)
     batch = [(auth("alice"), {"to": "bob", "coins": 3}) if n % 2 else
@@ -88,10 +82,10 @@ def test_cross_gifts_at_the_same_time_never_fail(server_url, auth, fund, ledger,
     assert Counter(status for status, _ in outcomes) == {201: 40}, outcomes
     assert ledger.balance("alice", "coins") == 1000 - 20 * 3 + 20 * 5
     assert ledger.balance("bob", "coins") == 1000 - 20 * 5 + 20 * 3
-    assert check_ledger(session) == []
+    assert check_ledger(dbsession) == []
 
 
-def test_the_daily_cap_holds_under_concurrency(server_url, auth, fund, ledger, session):
+def test_the_daily_cap_holds_under_concurrency(server_url, auth, fund, ledger, dbsession):
     fund("alice", 5000)
     batch = [(auth("alice"), {"to": f"friend-{n}", "coins": 100}) for n in range(30)]
 
@@ -100,5 +94,5 @@ def test_the_daily_cap_holds_under_concurrency(server_url, auth, fund, ledger, s
     assert Counter(status for status, _ in outcomes) == {201: 10, 429: 20}, outcomes
     assert {code for status, code in outcomes if status == 429} == {"rate_limited"}
     assert ledger.balance("alice", "coins") == 4000
-    assert gifts_by(session, "alice") == 10
-    assert check_ledger(session) == []
+    assert gifts_by(dbsession, "alice") == 10
+    assert check_ledger(dbsession) == []

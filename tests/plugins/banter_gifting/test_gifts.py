@@ -24,12 +24,12 @@ def error(response) -> tuple[int, str]:
     return response.status_int, response.json["error"]["code"]
 
 
-def gift_count(session) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(Gift))
+def gift_count(dbsession) -> int:
+    return dbsession.scalar(sa.select(sa.func.count()).select_from(Gift))
 
 
 class TestSending:
-    def test_a_gift_moves_coins_and_records_it(self, testapp, auth, fund, ledger, session):
+    def test_a_gift_moves_coins_and_records_it(self, testapp, auth, fund, ledger, dbsession):
         fund("alice", 500)
         response = testapp.post_json(GIFTS, {"to": "bob", "coins": 120, "note": "gg"},
                                      headers=auth("alice"), status=201)
@@ -41,11 +41,11 @@ class TestSending:
         assert body["id"].startswith("gft_")
         assert ledger.balances("alice", ["coins"]) == {"coins": 380}
         assert ledger.balances("bob", ["coins"]) == {"coins": 120}
-        gift = session.get(Gift, body["id"])
+        gift = dbsession.get(Gift, body["id"])
         assert (gift.sender_id, gift.recipient_id, gift.coins, gift.note) == (
             "alice", "bob", 120, "gg")
         assert ledger.posting(f"gift:{gift.id}").id == gift.posting_id
-        assert check_ledger(session) == []
+        assert check_ledger(dbsession) == []
 
     def test_both_sides_see_it_in_their_history(self, testapp, auth, fund):
         fund("alice", 500)
@@ -91,11 +91,11 @@ class TestBadGifts:
     def funded(self, fund):
         fund("alice", 1000)
 
-    def assert_unchanged(self, ledger, session):
+    def assert_unchanged(self, ledger, dbsession):
         assert ledger.balance("alice", "coins") == 1000
         assert ledger.balance("bob", "coins") == 0
-        assert gift_count(session) == 0
-        session.rollback()  # SQLite: release the write lock before the next request
+        assert gift_count(dbsession) == 0
+        dbsession.rollback()  # SQLite: release the write lock before the next request
 
     @pytest.mark.parametrize("body", [
         {"to": "bob", "coins": 0},
@@ -119,55 +119,55 @@ class TestBadGifts:
         {"to": "bob", "coins": 10, "from": "carol"},
         ["bob", 10],
     ])
-    def test_malformed_gifts_are_400(self, testapp, auth, ledger, session, body):
+    def test_malformed_gifts_are_400(self, testapp, auth, ledger, dbsession, body):
         response = testapp.post_json(GIFTS, body, headers=auth("alice"), status=400)
         assert error(response) == (400, "validation_failed")
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
 
-    def test_a_gift_to_oneself_is_400(self, testapp, auth, ledger, session):
+    def test_a_gift_to_oneself_is_400(self, testapp, auth, ledger, dbsession):
         response = testapp.post_json(GIFTS, {"to": "alice", "coins": 10},
                                      headers=auth("alice"), status=400)
         assert error(response) == (400, "validation_failed")
         assert response.json["error"]["details"] == {
             "to": "You cannot send a gift to yourself."}
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
 
-    def test_a_gift_beyond_the_balance_is_422(self, testapp, auth, ledger, session):
+    def test_a_gift_beyond_the_balance_is_422(self, testapp, auth, ledger, dbsession):
         response = testapp.post_json(GIFTS, {"to": "bob", "coins": 1001},
                                      headers=auth("alice"), status=422)
         assert error(response) == (422, "insufficient_funds")
         assert response.json["error"]["details"] == {"asset": "coins", "balance": 1000,
                                                      "required": 1001}
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
 
-    def test_a_gift_from_someone_without_coins_is_422(self, testapp, auth, ledger, session):
+    def test_a_gift_from_someone_without_coins_is_422(self, testapp, auth, ledger, dbsession):
         response = testapp.post_json(GIFTS, {"to": "bob", "coins": 1},
                                      headers=auth("carol"), status=422)
         assert error(response) == (422, "insufficient_funds")
         assert ledger.balance("carol", "coins") == 0
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
 
-    def test_a_gift_to_an_unknown_user_is_404(self, host_app, auth, ledger, session):
+    def test_a_gift_to_an_unknown_user_is_404(self, host_app, auth, ledger, dbsession):
         app = host_app(lambda config: config.set_user_directory(
             lambda request, user_id: user_id in {"alice", "bob"}))
         response = app.post_json(GIFTS, {"to": "mallory", "coins": 10},
                                  headers=auth("alice"), status=404)
         assert error(response) == (404, "not_found")
         assert ledger.balance("mallory", "coins") == 0
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
         app.post_json(GIFTS, {"to": "bob", "coins": 10}, headers=auth("alice"), status=201)
 
-    def test_a_gift_to_a_blocked_user_is_403(self, host_app, auth, ledger, session):
+    def test_a_gift_to_a_blocked_user_is_403(self, host_app, auth, ledger, dbsession):
         app = host_app(lambda config: config.set_block_check(
             lambda request, sender, recipient: {sender, recipient} == {"alice", "bob"}))
         response = app.post_json(GIFTS, {"to": "bob", "coins": 10}, headers=auth("alice"),
                                  status=403)
         assert error(response) == (403, "forbidden")
         assert response.json["error"]["message"] == "You cannot send gifts to this user."
-        self.assert_unchanged(ledger, session)
+        self.assert_unchanged(ledger, dbsession)
 
     def test_past_the_daily_cap_is_429_until_midnight_utc(self, host_app, auth, ledger,
-                                                          session):
+                                                          dbsession):
         app = host_app(**{"gifting.daily_cap_coins": "100"})
         app.post_json(GIFTS, {"to": "bob", "coins": 60}, headers=auth("alice"), status=201)
         app.post_json(GIFTS, {"to": "carol", "coins": 40}, headers=auth("alice"), status=201)
@@ -178,7 +178,7 @@ class TestBadGifts:
             "dailyCapCoins": 100, "sentTodayCoins": 100, "remainingCoins": 0}
         assert 1 <= int(response.headers["Retry-After"]) <= 86400
         assert ledger.balance("alice", "coins") == 900
-        assert gift_count(session) == 2
+        assert gift_count(dbsession) == 2
 
     def test_settings_move_the_gift_range(self, host_app, auth, ledger):
         app = host_app(**{"gifting.min_coins": "10", "gifting.max_coins": "20"})
@@ -271,8 +271,15 @@ class TestStartUp:
         with pytest.raises(ConfigurationError, match="banter_gifting needs the 'coins' asset"):
             host_app(**{"banter_payments.plugins": "banter_gifting"})
 
-    def test_coins_may_come_after_gifting(self, host_app):
-        host_app(**{"banter_payments.plugins": "banter_gifting\nbanter_coins"})
+    def test_coins_may_come_after_gifting(self, host_app, auth, fund):
+        """Listed in either order, both plugins are there and a gift moves coins."""
+        app = host_app(**{"banter_payments.plugins": "banter_gifting\nbanter_coins"})
+        skus = {item["sku"] for item in app.get("/api/payments/catalog").json["items"]}
+        assert "coins.popular" in skus
+        fund("alice", 50)
+        app.post_json(GIFTS, {"to": "bob", "coins": 20}, headers=auth("alice"), status=201)
+        wallet = app.get("/api/payments/wallet", headers=auth("bob")).json
+        assert wallet["balances"]["coins"] == 20
 
     @pytest.mark.parametrize(("name", "value", "message"), [
         ("gifting.policy", "everyone",
@@ -317,19 +324,19 @@ class TestStartUp:
 class TestDailyCapService:
     """The cap counts today's gifts only (UTC), via the service with a fixed clock."""
 
-    def test_yesterdays_gifts_do_not_count(self, ledger, session, fund):
+    def test_yesterdays_gifts_do_not_count(self, ledger, dbsession, fund):
         fund("alice", 1000)
         limits = GiftLimits(daily_cap_coins=100)
         yesterday = dt.datetime(2030, 1, 1, 23, 59, tzinfo=dt.UTC)
         send_gift(ledger, "alice", "bob", 100, None, limits, now=yesterday)
-        session.commit()
+        dbsession.commit()
         today = dt.datetime(2030, 1, 2, 0, 0, 30, tzinfo=dt.UTC)
         with pytest.raises(RateLimited) as caught:
             send_gift(ledger, "alice", "bob", 100, None, limits,
                       now=yesterday + dt.timedelta(seconds=30))
-        session.rollback()
+        dbsession.rollback()
         assert caught.value.headers == {"Retry-After": "30"}
         gift, balance = send_gift(ledger, "alice", "bob", 100, None, limits, now=today)
-        session.commit()
+        dbsession.commit()
         assert balance == 800
         assert ledger.balance("bob", "coins") == 200

@@ -2,8 +2,8 @@
 
 ``FakeGateway`` implements ``IPaymentGateway`` in memory (thread-safe), so the state
 machine can be driven with exact gateway answers, including failures; the sandbox-backed
-tests cover the real SDK path. Imported as ``payments.payment_kit`` (``tests/`` is on
-``sys.path`` through the root conftest).
+tests cover the real SDK path. Import it (``from tests.common import payment_kit``) or
+take the root conftest's ``kit`` fixture.
 """
 
 from __future__ import annotations

@@ -1,0 +1,101 @@
+"""The test run's own databases: created per run (and per xdist worker), emptied between
+tests, dropped at the end.
+
+PostgreSQL: ``--database-url`` names a server and a database to connect to for
+administration; the run creates a sibling database with a unique name, migrates it, and
+drops it when the run ends, so two runs at once (two clones, CI and a developer) never
+touch each other's rows. SQLite: a fresh file in pytest's temporary directory.
+
+Between tests only the tables a test wrote to are emptied (one query finds them), and
+PostgreSQL's sequences restart, instead of truncating every table after every test:
+``TRUNCATE`` of all tables costs about 0.2 s on PostgreSQL, the probe a few milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alembic_upgrade(url: str) -> None:
+    """Build the schema the way production does: the project's migrations to head."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.cmd_opts = type("Opts", (), {"x": [f"url={url}"]})()
+    command.upgrade(cfg, "head")
+
+
+def unique_database_name(base: str | None, run_id: str | None = None,
+                         worker: str | None = None) -> str:
+    """``<base>_t<run>[_<worker>]``, lower case, within PostgreSQL's 63 characters; the
+    base is the admin URL's database name (``banter_test`` for ``postgres``)."""
+    if not base or base == "postgres":
+        base = "banter_test"
+    base = re.sub(r"[^a-z0-9_]", "_", base.lower())[:30]
+    run = re.sub(r"[^a-z0-9]", "", (run_id or uuid.uuid4().hex).lower())[:12]
+    name = f"{base}_t{run}"
+    if worker and worker != "master":
+        name += "_" + re.sub(r"[^a-z0-9]", "", worker.lower())
+    return name
+
+
+def create_postgresql_database(admin_url: str, name: str) -> str:
+    """Create ``name`` on the server of ``admin_url``; return its URL."""
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        engine.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgresql_database(admin_url: str, name: str) -> None:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        engine.dispose()
+
+
+class TableCleaner:
+    """Empties the tables of one database that a test left rows in."""
+
+    def __init__(self, engine: sa.Engine, tables: list[sa.Table]) -> None:
+        self.engine = engine
+        # Children before parents, so plain DELETEs never trip a foreign key.
+        self.tables = [table for table in reversed(tables) if _exists(engine, table.name)]
+        self.probe = " UNION ALL ".join(
+            f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")"
+            for table in self.tables
+        )
+
+    def clean(self) -> list[str]:
+        """Empty every non-empty table; return their names."""
+        if not self.tables:
+            return []
+        with self.engine.begin() as conn:
+            dirty = {row[0] for row in conn.exec_driver_sql(self.probe)}
+            for table in self.tables:
+                if table.name in dirty:
+                    conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+            if self.engine.dialect.name == "postgresql":
+                # What TRUNCATE ... RESTART IDENTITY did: every test starts its ids at 1.
+                conn.exec_driver_sql(
+                    "SELECT setval(c.oid, 1, false) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+        return sorted(dirty)
+
+
+def _exists(engine: sa.Engine, name: str) -> bool:
+    return sa.inspect(engine).has_table(name)
