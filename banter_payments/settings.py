@@ -38,6 +38,13 @@ def _list(value: Any) -> list[str]:
     return aslist(str(value).replace(",", " "))
 
 
+def _lines(value: Any) -> list[str]:
+    """One entry per non-empty line (an entry may contain spaces)."""
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [line.strip() for line in str(value).splitlines() if line.strip()]
+
+
 def _bool(value: Any) -> bool:
     return asbool(value)
 
@@ -134,6 +141,23 @@ SETTINGS: dict[str, Setting] = {
     "ratelimit.exempt_roles": Setting(["service"], _list),
     # Refunds (banter_payments.refunds)
     "refunds.require_full_clawback": Setting(False, _bool),
+    # The worker runtime (banter_payments.worker): `banter-worker INI`, or a thread in
+    # the app process when worker.in_process is true (development).
+    "worker.in_process": Setting(False, _bool),
+    "worker.poll_interval_seconds": Setting(1.0, _number(float, 0.01)),
+    # How often the worker runs reconcile; 0 leaves reconcile to cron/banter-reconcile.
+    "worker.reconcile_interval_seconds": Setting(300, _number(int, 0)),
+    # The outbox (banter_payments.outbox). Endpoints, one per line:
+    #   <name> <url> <SECRET_ENV_VAR> <topic> [<topic> ...]
+    "outbox.endpoints": Setting([], _lines),
+    "outbox.max_attempts": Setting(12, _number(int, 1)),
+    "outbox.retry_base_seconds": Setting(2.0, _number(float, 0)),
+    "outbox.retry_max_seconds": Setting(3600.0, _number(float, 0)),
+    "outbox.timeout_seconds": Setting(5.0, _number(float, 0.1)),
+    "outbox.batch_size": Setting(50, _number(int, 1)),
+    "outbox.circuit_failures": Setting(5, _number(int, 1)),
+    "outbox.circuit_cooldown_seconds": Setting(30.0, _number(float, 0)),
+    "outbox.retention_days": Setting(7, _number(int, 1)),
 }
 
 

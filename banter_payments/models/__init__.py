@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "banter_gifting.models",
     "banter_payments.webhooks.models",
     "banter_payments.reconcile.models",
+    "banter_payments.outbox.models",
 )
 
 
