@@ -155,6 +155,9 @@ SETTINGS: dict[str, Setting] = {
     "outbox.retry_max_seconds": Setting(3600.0, _number(float, 0)),
     "outbox.timeout_seconds": Setting(5.0, _number(float, 0.1)),
     "outbox.batch_size": Setting(50, _number(int, 1)),
+    # A claim's lease: the batch at the timeout plus this margin (a crashed worker's
+    # messages wait that long before another worker takes them).
+    "outbox.lease_margin_seconds": Setting(30.0, _number(float, 0)),
     "outbox.circuit_failures": Setting(5, _number(int, 1)),
     "outbox.circuit_cooldown_seconds": Setting(30.0, _number(float, 0)),
     "outbox.retention_days": Setting(7, _number(int, 1)),

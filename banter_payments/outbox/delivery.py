@@ -40,8 +40,6 @@ from .models import OutboxEndpointState, OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 1000
-# Extra time a claim is held beyond the worst case of delivering its batch.
-LEASE_MARGIN_SECONDS = 30.0
 
 _messages = OutboxMessage.__table__
 _states = OutboxEndpointState.__table__
@@ -58,6 +56,7 @@ class DeliveryPolicy:
     batch_size: int = 50
     circuit_failures: int = 5
     circuit_cooldown: float = 30.0
+    lease_margin: float = 30.0
 
     @classmethod
     def from_settings(cls, settings: Mapping) -> DeliveryPolicy:
@@ -69,12 +68,13 @@ class DeliveryPolicy:
             batch_size=settings["outbox.batch_size"],
             circuit_failures=settings["outbox.circuit_failures"],
             circuit_cooldown=settings["outbox.circuit_cooldown_seconds"],
+            lease_margin=settings["outbox.lease_margin_seconds"],
         )
 
     @property
     def lease(self) -> dt.timedelta:
         """Long enough to deliver a whole batch at the timeout, plus a margin."""
-        return dt.timedelta(seconds=self.batch_size * (self.timeout + 1) + LEASE_MARGIN_SECONDS)
+        return dt.timedelta(seconds=self.batch_size * (self.timeout + 1) + self.lease_margin)
 
     def backoff(self, attempts: int, rng: random.Random) -> dt.timedelta:
         """Delay before attempt ``attempts + 1``: exponential, capped, with "equal
