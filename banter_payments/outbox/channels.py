@@ -52,7 +52,6 @@ class HttpChannel:
         if session is None:
             session = requests.Session()
             session.trust_env = False
-            session.max_redirects = 0
             self._local.session = session
         return session
 

@@ -84,9 +84,11 @@ class DeliveryPolicy:
 
     def circuit_open_for(self, failures: int) -> dt.timedelta:
         """How long an endpoint with ``failures`` failures in a row is left alone:
-        the cool-down, doubled for each failed probe, capped at ``retry_max``."""
+        the cool-down, doubled for each failed probe, capped at ``retry_max`` (or the
+        cool-down, if that is longer)."""
         extra = min(max(failures - self.circuit_failures, 0), 16)
-        return dt.timedelta(seconds=min(self.retry_max, self.circuit_cooldown * 2 ** extra))
+        cap = max(self.retry_max, self.circuit_cooldown)
+        return dt.timedelta(seconds=min(cap, self.circuit_cooldown * 2 ** extra))
 
 
 @dataclass

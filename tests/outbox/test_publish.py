@@ -163,7 +163,8 @@ def test_a_transaction_that_rolls_back_after_a_refund_leaves_no_message(pay, run
 def test_a_refused_refund_request_writes_nothing(pay, testapp, auth, messages):
     order = pay()
     before = messages()
-    testapp.post_json(f"/api/payments/orders/{order.id}/refunds", {"amount": 10 ** 9, "reason": "test"},
+    testapp.post_json(f"/api/payments/orders/{order.id}/refunds",
+                      {"amount": 10 ** 9, "reason": "test"},
                       headers=auth("root", "admin"), status=409)
     assert messages() == before
 
