@@ -26,8 +26,8 @@ USER_AGENT = "banter-payments-outbox/1"
 RESPONSE_EXCERPT_BYTES = 300
 
 
-def envelope_body(payload: dict) -> str:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+def envelope_body(envelope: dict) -> str:
+    return json.dumps(envelope, separators=(",", ":"), ensure_ascii=False)
 
 
 def signed_headers(message_id: str, body: str, secret: str, *, timestamp=None) -> dict:
@@ -56,7 +56,7 @@ class HttpChannel:
         return session
 
     def __call__(self, message: OutboundMessage, endpoint: Endpoint) -> str:
-        body = envelope_body(message.payload)
+        body = envelope_body(message.envelope)
         headers = signed_headers(message.event_id, body, endpoint.secret or "")
         headers.update({"Content-Type": "application/json", "User-Agent": USER_AGENT})
         try:

@@ -124,8 +124,8 @@ class OutboxDeliverer:
             opened, half_open = self._circuits(session, now)
             candidates = session.execute(
                 sa.select(_messages.c.id, _messages.c.event_id, _messages.c.topic,
-                          _messages.c.endpoint, _messages.c.channel, _messages.c.payload,
-                          _messages.c.attempts)
+                          _messages.c.endpoint, _messages.c.channel, _messages.c.sequence,
+                          _messages.c.payload, _messages.c.attempts)
                 .where(_messages.c.status == "pending",
                        _messages.c.next_attempt_at <= now,
                        sa.or_(_messages.c.claimed_until.is_(None),
@@ -157,7 +157,7 @@ class OutboxDeliverer:
                 .values(claimed_until=until, claimed_by=self.worker))
         return [OutboundMessage(id=row.id, event_id=row.event_id, topic=row.topic,
                                 endpoint=row.endpoint, channel=row.channel,
-                                payload=row.payload, attempts=row.attempts,
+                                sequence=row.sequence, payload=row.payload, attempts=row.attempts,
                                 claimed_until=until) for row in kept]
 
     def _circuits(self, session, now: dt.datetime) -> tuple[list[str], set[str]]:

@@ -49,9 +49,17 @@ class OutboundMessage:
     topic: str
     endpoint: str
     channel: str
+    sequence: int
     payload: dict[str, Any]
     attempts: int
     claimed_until: dt.datetime
+
+    @property
+    def envelope(self) -> dict[str, Any]:
+        """What the receiver gets: ``{"id", "type", "occurredAt", "sequence", "data"}``."""
+        return {"id": self.payload["id"], "type": self.payload["type"],
+                "occurredAt": self.payload["occurredAt"], "sequence": self.sequence,
+                "data": self.payload["data"]}
 
 
 class DeliveryFailed(Exception):  # noqa: N818 - an outcome, raised by channels

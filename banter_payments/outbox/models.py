@@ -45,7 +45,8 @@ class OutboxMessage(Base):
     aggregate_type: Mapped[str] = mapped_column(String(32))
     aggregate_id: Mapped[str] = mapped_column(String(64))
     sequence: Mapped[int] = mapped_column(BigInteger)
-    # The whole envelope: {"id", "type", "occurredAt", "sequence", "data"}.
+    # The envelope without its sequence: {"id", "type", "occurredAt", "data"}; the
+    # channel sends it with the row's ``sequence`` (``OutboundMessage.envelope``).
     payload: Mapped[dict]
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ def test_a_paid_order_writes_one_message_with_the_payload(pay, messages):
     assert (message["aggregate_type"], message["aggregate_id"]) == ("order", order.id)
     assert message["sequence"] == 1
     payload = message["payload"]
-    assert set(payload) == {"id", "type", "occurredAt", "sequence", "data"}
+    assert set(payload) == {"id", "type", "occurredAt", "data"}
     assert payload["id"] == message["event_id"]
     assert payload["type"] == "order.paid"
     assert payload["occurredAt"].endswith("Z")

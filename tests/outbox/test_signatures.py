@@ -23,7 +23,8 @@ def test_a_delivery_verifies_with_the_standardwebhooks_verifier(delivered, outbo
                                                                 messages):
     order, request = delivered
     payload = Webhook(outbox_secret).verify(request["body"], request["headers"])
-    assert payload["type"] == "order.paid"
+    assert set(payload) == {"id", "type", "occurredAt", "sequence", "data"}
+    assert payload["type"] == "order.paid" and payload["sequence"] == 1
     assert payload["data"]["orderId"] == order.id
     assert payload["data"]["metadata"] == {"jobId": 1}
     assert request["headers"]["webhook-id"] == payload["id"] == messages()[0]["event_id"]
