@@ -99,18 +99,27 @@ def test_kill_9_of_one_of_four_workers_loses_nothing(pay, receiver, worker_ini, 
     workers = [start_worker(ini) for _ in range(4)]
     try:
         assert wait_for(lambda: len(receiver.requests) >= 40, 60)
-        victim = workers[0]
+
+        def claimed_by(pid: int) -> set[str]:
+            with engine.connect() as conn:
+                return set(conn.execute(sa.text(
+                    "SELECT event_id FROM outbox_messages WHERE status = 'pending' "
+                    "AND claimed_by LIKE :mine"), {"mine": f"%:{pid}:%"}).scalars())
+
+        # Kill a worker in the middle of a batch: one holding several claimed messages.
+        victim, deadline = None, time.monotonic() + 30
+        while victim is None and time.monotonic() < deadline:
+            victim = next((w for w in workers if len(claimed_by(w.pid)) >= 3), None)
+        assert victim is not None
         victim.send_signal(signal.SIGKILL)
         victim.wait(10)
-        with engine.connect() as conn:
-            in_flight = set(conn.execute(sa.text(
-                "SELECT event_id FROM outbox_messages WHERE status = 'pending' "
-                "AND claimed_by LIKE :mine"), {"mine": f"%:{victim.pid}:%"}).scalars())
+        in_flight = claimed_by(victim.pid)
         assert in_flight  # killed in the middle of a batch
         assert wait_for(lambda: {m["status"] for m in messages()} == {"delivered"}, 120)
-        for worker in workers[1:]:
+        survivors = [w for w in workers if w is not victim]
+        for worker in survivors:
             worker.send_signal(signal.SIGTERM)
-        assert [worker.wait(20) for worker in workers[1:]] == [0, 0, 0]
+        assert [worker.wait(20) for worker in survivors] == [0, 0, 0]
     finally:
         for worker in workers:
             if worker.poll() is None:
