@@ -55,6 +55,7 @@ def includeme(config: Configurator) -> None:
         config.include(".webhooks")
         config.include(".refunds")
         config.include(".reconcile")
+        config.include(".outbox")
         config.include(".wallet")
         config.include(".health")
         config.include(".openapi")

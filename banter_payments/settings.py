@@ -49,6 +49,13 @@ def text_list(value: Any) -> list[str]:
     return aslist(str(value).replace(",", " "))
 
 
+def lines(value: Any) -> list[str]:
+    """One entry per non-empty line (an entry may contain spaces)."""
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [line.strip() for line in str(value).splitlines() if line.strip()]
+
+
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 
@@ -236,6 +243,26 @@ SETTINGS: dict[str, Setting] = {
     "ratelimit.exempt_roles": Setting(["service"], text_list),
     # Refunds (banter_payments.refunds)
     "refunds.require_full_clawback": Setting(False, boolean),
+    # The worker runtime (banter_payments.worker): `banter-worker INI`, or a thread in
+    # the app process when worker.in_process is true (development).
+    "worker.in_process": Setting(False, boolean),
+    "worker.poll_interval_seconds": Setting(1.0, number(0.01)),
+    # How often the worker runs reconcile; 0 leaves reconcile to cron/banter-reconcile.
+    "worker.reconcile_interval_seconds": Setting(300, integer(0)),
+    # The outbox (banter_payments.outbox). Endpoints, one per line:
+    #   <name> <url> <SECRET_ENV_VAR> <topic> [<topic> ...]
+    "outbox.endpoints": Setting([], lines),
+    "outbox.max_attempts": Setting(12, integer(1)),
+    "outbox.retry_base_seconds": Setting(2.0, number(0)),
+    "outbox.retry_max_seconds": Setting(3600.0, number(0)),
+    "outbox.timeout_seconds": Setting(5.0, number(0.1)),
+    "outbox.batch_size": Setting(50, integer(1)),
+    # A claim's lease: the batch at the timeout plus this margin (a crashed worker's
+    # messages wait that long before another worker takes them).
+    "outbox.lease_margin_seconds": Setting(30.0, number(0)),
+    "outbox.circuit_failures": Setting(5, integer(1)),
+    "outbox.circuit_cooldown_seconds": Setting(30.0, number(0)),
+    "outbox.retention_days": Setting(7, integer(1)),
 }
 
 

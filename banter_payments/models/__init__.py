@@ -35,6 +35,7 @@ CORE_MODEL_MODULES = (
     "banter_payments.wallet.models",
     "banter_payments.webhooks.models",
     "banter_payments.reconcile.models",
+    "banter_payments.outbox.models",
 )
 
 
