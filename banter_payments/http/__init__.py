@@ -23,5 +23,6 @@ def includeme(config) -> None:
     if not getattr(previous, "banter_body_limit", False):
         settings["retry.activate_hook"] = make_activate_hook(previous)
 
+    config.include(".pathids")
     config.add_tween(TWEEN, under=INGRESS,
                      over=(IDEMPOTENCY_TWEEN, "pyramid_tm.tm_tween_factory"))

@@ -43,6 +43,7 @@ from ..events import discard_since, savepoint_mark
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
 from ..payments.sql import insert_unless_present, write
+from ..storable import storable_document, storable_text
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .registry import IgnoreEvent, RejectEvent, handlers_for
 from .signatures import signature_matches
@@ -65,11 +66,8 @@ _deliveries = WebhookDelivery.__table__
 
 
 def clean(value: str | None, limit: int) -> str | None:
-    """Untrusted text made storable: NUL (which PostgreSQL text cannot hold) replaced,
-    length bounded."""
-    if value is None:
-        return None
-    return value.replace("\x00", "\ufffd")[:limit]
+    """Untrusted text made storable (``banter_payments.storable``), length bounded."""
+    return storable_text(value, limit)
 
 
 @dataclass
@@ -123,7 +121,8 @@ def selected_headers(request: Request) -> dict[str, str]:
 def parse_event(body: bytes) -> dict[str, Any]:
     """The event envelope, or ``_Refused`` saying what is wrong with it."""
     try:
-        event = parse_json(body)
+        # Signed, so not refusable for its text: made storable for every handler.
+        event = storable_document(parse_json(body))
     except InvalidJSON:
         raise _Refused("validation_failed", "The body is not valid JSON.") from None
     if not isinstance(event, dict):
