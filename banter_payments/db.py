@@ -23,6 +23,15 @@ from sqlalchemy.orm import Session, sessionmaker
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def pool_options(settings) -> dict[str, Any]:
+    """The app engine's pool from settings: at most ``pool_size + max_overflow``
+    connections, and a request waits ``pool_timeout`` seconds for one before it is
+    answered 503 (``banter_payments.errors``)."""
+    return {"pool_size": settings["sqlalchemy.pool_size"],
+            "max_overflow": settings["sqlalchemy.max_overflow"],
+            "pool_timeout": settings["sqlalchemy.pool_timeout"]}
+
+
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, sqlite_busy_timeout_ms, **kwargs)
@@ -87,6 +96,7 @@ def includeme(config) -> None:
     engine = make_engine(
         settings["sqlalchemy.url"],
         sqlite_busy_timeout_ms=settings["sqlalchemy.sqlite_busy_timeout_ms"],
+        **pool_options(settings),
     )
     config.registry["banter_payments.engine"] = engine
     config.registry["banter_payments.session_factories"] = session_factories(engine)

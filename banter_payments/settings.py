@@ -83,6 +83,10 @@ SETTINGS: dict[str, Setting] = {
     # Database
     "sqlalchemy.url": Setting("sqlite:///banter.sqlite", env="DATABASE_URL"),
     "sqlalchemy.sqlite_busy_timeout_ms": Setting(10_000, _number(int, 0)),
+    # The app's connection pool (docs/operations.md: connections per process)
+    "sqlalchemy.pool_size": Setting(5, _number(int, 1)),
+    "sqlalchemy.max_overflow": Setting(10, _number(int, 0)),
+    "sqlalchemy.pool_timeout": Setting(30.0, _number(float, 0.1)),
     "retry.attempts": Setting(3, _number(int, 1)),
     # Auth
     "jwt.secret": Setting(None, env="JWT_SECRET", secret=True),
@@ -134,6 +138,11 @@ SETTINGS: dict[str, Setting] = {
     "ratelimit.exempt_roles": Setting(["service"], _list),
     # Refunds (banter_payments.refunds)
     "refunds.require_full_clawback": Setting(False, _bool),
+    # Webhook deliveries (banter_payments.webhooks): retention, and unsigned ones
+    # counted per day, reason and network with a bounded sample (docs/operations.md)
+    "webhooks.retention_days": Setting(90, _number(int, 3)),
+    "webhooks.refused_sample_per_source": Setting(3, _number(int, 0)),
+    "webhooks.refused_sources_per_day": Setting(1000, _number(int, 1)),
 }
 
 

@@ -56,6 +56,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = _VALUE_PATTERNS + (
     ), r"\1" + REDACTED),
 )
 
+_SENSITIVE_NAME = re.compile(r"(?i)(?:" + _SENSITIVE_NAMES + r")")
+
+
+def is_sensitive_name(name: str) -> bool:
+    """True for a header or field name whose value is a credential or a signature
+    (``X-Razorpay-Signature``, ``Authorization``, ``webhook_secret``...)."""
+    return _SENSITIVE_NAME.search(name) is not None
+
+
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
 

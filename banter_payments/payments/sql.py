@@ -45,8 +45,9 @@ def _insert_statement(dialect: str, table: Table, conflict_columns: tuple[str, .
         # RETURNING, not rowcount: SQLAlchemy does not promise an INSERT's rowcount (-1
         # with psycopg unless asked to keep it); RETURNING says the same on both dialects.
         marker = returning if returning is not None else literal_column("1")
+        # No conflict columns: any unique constraint of the table (ON CONFLICT DO NOTHING).
         statement = insert(table).on_conflict_do_nothing(
-            index_elements=list(conflict_columns)
+            index_elements=list(conflict_columns) or None
         ).returning(marker)
         _STATEMENTS[key] = statement
     return statement

@@ -45,13 +45,16 @@ from ..jsonparse import InvalidJSON, parse_json
 from ..payments.sql import insert_unless_present, write
 from ..storable import storable_document, storable_text
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
+from .refusals import record_refusal, refusal_reason
 from .registry import IgnoreEvent, RejectEvent, handlers_for
 from .signatures import signature_matches
 
 log = logging.getLogger(__name__)
 
 # Headers kept with each delivery, for audit; nothing else of the request is stored.
-RECORDED_HEADERS = ("X-Razorpay-Event-Id", "X-Razorpay-Signature", "Content-Type",
+# Never the signature: a stored body with its signature is a pair anyone who reads it
+# could post again.
+RECORDED_HEADERS = ("X-Razorpay-Event-Id", "Content-Type",
                     "User-Agent", "Request-Id", "X-Forwarded-For")
 MAX_HEADER_LENGTH = 300
 MAX_EVENT_ID_LENGTH = 100
@@ -75,7 +78,7 @@ class Received:
     """What one delivery (or replay) came to: its outcome and the answer it gets."""
 
     outcome: str
-    delivery_id: str
+    delivery_id: str | None  # None: an unsigned delivery counted, not kept
     error: str | None = None
     error_code: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -157,8 +160,13 @@ def receive(request: Request) -> Received:
         delivery.event = _peek_event_name(body)
         log.warning("webhook delivery %s refused: %s", delivery.id, refused.message)
         if refused.code == "signature_invalid":
-            # Anyone can send these: keep enough to investigate, not whatever they sent.
+            # Anyone can send these: counted, and only a bounded sample kept, truncated.
             body = body[:UNSIGNED_BODY_KEPT]
+            if not record_refusal(
+                    request.dbsession, request.registry.settings, address=request.client_addr,
+                    reason=refusal_reason(request.headers.get("X-Razorpay-Signature"))):
+                return Received("rejected", None, error=refused.message,
+                                error_code=refused.code, details=refused.details)
         _record_delivery(request.dbsession, delivery, headers, body, "rejected",
                          error=refused.message, started=started)
         return Received("rejected", delivery.id, error=refused.message,
@@ -188,7 +196,8 @@ def process(request: Request, event: dict[str, Any], key: str, delivery: Deliver
     session = request.dbsession
     handlers = handlers_for(request.registry, event["event"])
     expected = "processed" if handlers else "ignored"
-    event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected)
+    event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected,
+                                hashlib.sha256(body).hexdigest())
     delivery.webhook_event_id = event_pk
 
     def finish(outcome: str, error: str | None = None, error_code: str | None = None,
@@ -222,20 +231,25 @@ def process(request: Request, event: dict[str, Any], key: str, delivery: Deliver
 
 
 def _claim(session: Session, key: str, event_id: str | None, name: str,
-           expected: str) -> tuple[str, str | None]:
-    """(event row id, its status before this delivery, or None if this one created it)."""
+           expected: str, body_sha256: str) -> tuple[str, str | None]:
+    """(event row id, its status before this delivery, or None if this one created it).
+
+    The event is the one with this key or, failing that, with this signed body: the same
+    bytes posted again under a new event id are the same event.
+    """
     now = utcnow()
     for _ in range(3):
         created = insert_unless_present(session, _events, {
             "id": new_id("whe"), "dedup_key": key, "event_id": clean(event_id, 128),
-            "event": name,
+            "event": name, "body_sha256": body_sha256,
             "status": expected, "attempts": 1, "created_at": now, "updated_at": now,
-        }, ["dedup_key"], returning=_events.c.id)
+        }, (), returning=_events.c.id)
         if created is not None:
             return created, None
         row = session.execute(
             sa.select(_events.c.id, _events.c.status)
-            .where(_events.c.dedup_key == key).with_for_update()
+            .where(sa.or_(_events.c.dedup_key == key, _events.c.body_sha256 == body_sha256))
+            .order_by((_events.c.dedup_key == key).desc()).limit(1).with_for_update()
         ).one_or_none()
         if row is not None:
             return row.id, row.status
