@@ -114,6 +114,11 @@ def savepoint_mark(request: Request) -> int:
     return len(_pending(request))
 
 
+def pending_since(request: Request, mark: int) -> list[PaymentsEvent]:
+    """What was emitted since ``mark`` (``savepoint_mark``), for a log line."""
+    return list(_pending(request)[mark:])
+
+
 def discard_since(request: Request, mark: int) -> None:
     """The savepoint taken at ``mark`` rolled back: what was emitted inside it did not
     happen, so it must not be announced when the rest of the transaction commits."""

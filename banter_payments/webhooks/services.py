@@ -39,11 +39,12 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..events import discard_since, savepoint_mark
+from ..events import discard_since, pending_since, savepoint_mark
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
 from ..payments.sql import insert_unless_present, write
 from ..storable import storable_document, storable_text
+from .effects import describe, rows_written
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .refusals import record_refusal, refusal_reason
 from .registry import IgnoreEvent, RejectEvent, handlers_for
@@ -94,6 +95,8 @@ class DeliveryInfo:
     source: str
     received_at: Any
     webhook_event_id: str | None = None
+    # What the handlers did, for the log line ("paid order ord_...", "changed nothing").
+    effects: str | None = None
 
 
 class _Refused(Exception):  # noqa: N818 - internal signal
@@ -205,8 +208,8 @@ def process(request: Request, event: dict[str, Any], key: str, delivery: Deliver
         _record_delivery(session, delivery, headers, body, outcome, started=started,
                          replay_of=replay_of, error=error, tb=tb)
         if outcome in ("processed", "duplicate", "ignored"):
-            log.info("webhook %s %s from %s: %s", delivery.event, key, delivery.source,
-                     outcome)
+            log.info("webhook %s %s from %s: %s%s", delivery.event, key, delivery.source,
+                     outcome, f": {delivery.effects}" if delivery.effects else "")
         return Received(outcome, delivery.id, error=error, error_code=error_code,
                         details=details or {})
 
@@ -273,11 +276,14 @@ def _dispatch(request: Request, handlers, event: dict[str, Any],
     savepoint = session.begin_nested()
     ignored: list[str] = []
     try:
+        written = rows_written(session)
         for handler in handlers:
             try:
                 handler(request, event, delivery)
             except IgnoreEvent as exc:
                 ignored.append(str(exc) or "ignored")
+        delivery.effects = describe(pending_since(request, announced), written,
+                                    rows_written(session))
         savepoint.commit()
     except RejectEvent as exc:
         # What the handler noted before rejecting (an anomaly on the order) is kept.
