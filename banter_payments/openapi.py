@@ -131,6 +131,8 @@ def _with_common_errors(operation: Operation) -> dict[int, str]:
         common[413] = "payload_too_large"
         common[415] = "unsupported_media_type: send application/json"
         common[422] = "idempotency_key_reused: the same key with a different request"
+    # Any operation: the database down or out of connections (banter_payments.errors).
+    common[503] = "service_unavailable: the database is unavailable; with Retry-After"
     return {**common, **operation.responses}
 
 
