@@ -24,10 +24,16 @@ $(STAMP): setup.cfg pyproject.toml
 install: $(STAMP)
 
 ## make run: migrate the embedded SQLite database and serve on http://127.0.0.1:6543
+## (another port: make run PORT=8000, or PORT=8000 in the environment). Pyramid,
+## colander and the razorpay SDK import pkg_resources, whose deprecation warning is
+## silenced here (banter_payments silences it for its own scripts and alembic).
+PORT ?= 6543
 run: $(STAMP)
 	mkdir -p var
-	$(BIN)/alembic -c development.ini upgrade head
-	$(BIN)/pserve development.ini
+	PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning" \
+		$(BIN)/alembic -c development.ini upgrade head
+	PORT=$(PORT) PYTHONWARNINGS="ignore:pkg_resources is deprecated:UserWarning" \
+		$(BIN)/pserve development.ini
 
 migrate: $(STAMP)
 	mkdir -p var

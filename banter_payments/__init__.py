@@ -7,7 +7,15 @@ gets the same thing with ``config.include("banter_payments", route_prefix=...)``
 
 from __future__ import annotations
 
-from pyramid.config import Configurator
+import warnings
+
+# Pyramid, colander and the razorpay SDK import pkg_resources, which setuptools warns
+# about on every start; nothing here can act on it. Set before Pyramid is imported, so
+# the console scripts and alembic (which import this package first) start quietly.
+warnings.filterwarnings("ignore", message="pkg_resources is deprecated",
+                        category=UserWarning)
+
+from pyramid.config import Configurator  # noqa: E402
 
 
 def main(global_config, **settings):

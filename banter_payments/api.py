@@ -85,10 +85,13 @@ def add_api_operation(config, route_name: str, method: str, *, summary: str, tag
 
 
 def _operation(request: Request) -> Operation | None:
+    """The operation of this request; HEAD is GET without a body (Pyramid runs a GET
+    view for HEAD and WebOb drops the body), so it reads GET's declaration."""
     route = request.matched_route
     if route is None:
         return None
-    return request.registry.get(OPERATIONS_KEY, {}).get((route.name, request.method))
+    method = "GET" if request.method == "HEAD" else request.method
+    return request.registry.get(OPERATIONS_KEY, {}).get((route.name, method))
 
 
 def allowed_methods(request: Request) -> set[str]:

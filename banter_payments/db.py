@@ -30,6 +30,15 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TRANSACTION_MANAGER = "banter_payments.transaction_manager"
 
 
+def pool_options(settings) -> dict[str, Any]:
+    """The app engine's pool from settings: at most ``pool_size + max_overflow``
+    connections, and a request waits ``pool_timeout`` seconds for one before it is
+    answered 503 (``banter_payments.errors``)."""
+    return {"pool_size": settings["sqlalchemy.pool_size"],
+            "max_overflow": settings["sqlalchemy.max_overflow"],
+            "pool_timeout": settings["sqlalchemy.pool_timeout"]}
+
+
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, sqlite_busy_timeout_ms, **kwargs)
@@ -95,6 +104,7 @@ def includeme(config) -> None:
     engine = make_engine(
         settings["sqlalchemy.url"],
         sqlite_busy_timeout_ms=settings["sqlalchemy.sqlite_busy_timeout_ms"],
+        **pool_options(settings),
     )
     config.registry["banter_payments.engine"] = engine
     config.registry["banter_payments.session_factories"] = session_factories(engine)
@@ -127,7 +137,9 @@ class Dialect:
 def _on_conflict_do_nothing(
         insert: Callable[[Any], Any]) -> Callable[[Any, Sequence[str]], Any]:
     def build(target: Any, conflict_columns: Sequence[str]) -> Any:
-        return insert(target).on_conflict_do_nothing(index_elements=list(conflict_columns))
+        # No conflict columns: a conflict on any unique constraint of the table.
+        return insert(target).on_conflict_do_nothing(
+            index_elements=list(conflict_columns) or None)
 
     return build
 

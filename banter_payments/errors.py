@@ -4,7 +4,9 @@ Views and services raise an ``APIError`` subclass; an exception view renders
 ``{"error": {"code", "message", "details"}}`` with the right status. Pyramid's own HTTP
 exceptions (404 for an unknown route, 405, 403 from the security policy) are rendered in
 the same shape. Anything else is a bug: it is logged with its traceback and answered as a
-500 that reveals nothing.
+500 that reveals nothing, except a database that cannot be reached, is out of
+connections or whose pool is exhausted: that is a 503 with ``Retry-After`` (on the webhook
+route too, so Razorpay delivers again), never a 500.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pyramid.exceptions import URLDecodeError
 from pyramid.httpexceptions import HTTPException, HTTPForbidden
 from pyramid.request import Request
 from pyramid.response import Response
+from sqlalchemy import exc as sa_exc
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +114,30 @@ class ServiceUnavailable(APIError):
     message = "The service is temporarily unavailable."
 
 
+class DatabaseUnavailable(ServiceUnavailable):
+    message = "The database is unavailable or out of connections; try again shortly."
+
+
+# What a database that is down, unreachable or out of connections raises: the driver's
+# connection errors (``FATAL: sorry, too many clients already``, refused, reset), and
+# the pool's own timeout when every connection of the pool is in use.
+DATABASE_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable_response(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method,
+                request.environ.get("PATH_INFO"), _first_line(exc))
+    error = DatabaseUnavailable()
+    return error_response(request, error.status, error.code, error.message,
+                          headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)})
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -151,6 +178,10 @@ def undecodable_url_view(exc: URLDecodeError, request: Request) -> Response:
     return api_error_view(ValidationFailed("The URL is not valid UTF-8."), request)
 
 
+def database_unavailable_view(exc: Exception, request: Request) -> Response:
+    return database_unavailable_response(request, exc)
+
+
 def unexpected_error_view(exc: Exception, request: Request) -> Response:
     log.error("unhandled error on %s %s", request.method, request.environ.get("PATH_INFO"),
               exc_info=exc)
@@ -162,4 +193,6 @@ def includeme(config) -> None:
     config.add_forbidden_view(forbidden_view)
     config.add_exception_view(http_exception_view, context=HTTPException)
     config.add_exception_view(undecodable_url_view, context=URLDecodeError)
+    for context in DATABASE_UNAVAILABLE:
+        config.add_exception_view(database_unavailable_view, context=context)
     config.add_exception_view(unexpected_error_view, context=Exception)

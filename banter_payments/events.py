@@ -114,6 +114,10 @@ class EventSink:
         """Where the after-commit announcements stand; take it when a savepoint begins."""
         return len(self._pending())
 
+    def pending_since(self, mark: int) -> list[PaymentsEvent]:
+        """What was emitted since ``mark``, for a log line of what a delivery did."""
+        return list(self._pending()[mark:])
+
     def discard_since(self, mark: int) -> None:
         """The savepoint taken at ``mark`` rolled back: what was emitted inside it did
         not happen, so it is not announced when the rest of the transaction commits."""

@@ -14,6 +14,8 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .api import OPERATIONS_KEY, BodyVariants, Operation
+from .http.pathids import MAX_PATH_VALUE_LENGTH
+from .ids import PATH_ID_FORMATS
 from .schemas import to_json_schema
 
 
@@ -69,7 +71,7 @@ def _openapi_operation(route, operation: Operation) -> dict[str, Any]:
         "tags": [operation.tag],
     }
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in _path_params(operation.path or route.pattern)
     ]
     if operation.query is not None:
@@ -131,7 +133,18 @@ def _with_common_errors(operation: Operation) -> dict[int, str]:
         common[413] = "payload_too_large"
         common[415] = "unsupported_media_type: send application/json"
         common[422] = "idempotency_key_reused: the same key with a different request"
+    # Any operation: the database down or out of connections (banter_payments.errors).
+    common[503] = "service_unavailable: the database is unavailable; with Retry-After"
     return {**common, **operation.responses}
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    """What ``banter_payments.http.pathids`` lets through (anything else is a 404)."""
+    schema: dict[str, Any] = {"type": "string", "minLength": 1,
+                              "maxLength": MAX_PATH_VALUE_LENGTH}
+    if name in PATH_ID_FORMATS:
+        schema["pattern"] = PATH_ID_FORMATS[name]
+    return schema
 
 
 def _path_params(pattern: str) -> list[str]:

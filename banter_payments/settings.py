@@ -182,6 +182,10 @@ SETTINGS: dict[str, Setting] = {
     "sqlalchemy.url": Setting("sqlite:///banter.sqlite", env="DATABASE_URL"),
     "sqlalchemy.sqlite_busy_timeout_ms": Setting(10_000, integer(0)),
     "retry.attempts": Setting(3, integer(1)),
+    # The app's connection pool (docs/operations.md: connections per process)
+    "sqlalchemy.pool_size": Setting(5, integer(1)),
+    "sqlalchemy.max_overflow": Setting(10, integer(0)),
+    "sqlalchemy.pool_timeout": Setting(30.0, number(0.1)),
     # Auth
     "jwt.secret": Setting(None, env="JWT_SECRET", secret=True),
     "jwt.algorithm": Setting("HS256", choice("HS256", "HS384", "HS512")),
@@ -263,6 +267,11 @@ SETTINGS: dict[str, Setting] = {
     "outbox.circuit_failures": Setting(5, integer(1)),
     "outbox.circuit_cooldown_seconds": Setting(30.0, number(0)),
     "outbox.retention_days": Setting(7, integer(1)),
+    # Webhook deliveries (banter_payments.webhooks): retention, and unsigned ones
+    # counted per day, reason and network with a bounded sample (docs/operations.md)
+    "webhooks.retention_days": Setting(90, integer(3)),
+    "webhooks.refused_sample_per_source": Setting(3, integer(0)),
+    "webhooks.refused_sources_per_day": Setting(1000, integer(1)),
 }
 
 

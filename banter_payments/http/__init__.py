@@ -1,9 +1,11 @@
-"""Request hardening: body size limit, security headers, CORS, redacted logs."""
+"""Request hardening: body size limit, security headers, CORS, redacted logs, path ids
+checked at the edge, and one access-log line per request."""
 
 from __future__ import annotations
 
 from pyramid.tweens import INGRESS
 
+from . import accesslog
 from .bodylimit import make_activate_hook
 from .redaction import install_log_redaction, register_secrets
 from .tweens import TWEEN
@@ -23,5 +25,8 @@ def includeme(config) -> None:
     if not getattr(previous, "banter_body_limit", False):
         settings["retry.activate_hook"] = make_activate_hook(previous)
 
+    config.include(".pathids")
     config.add_tween(TWEEN, under=INGRESS,
                      over=(IDEMPOTENCY_TWEEN, "pyramid_tm.tm_tween_factory"))
+    # Outermost of all: it times and logs whatever the layers below answered.
+    config.add_tween(accesslog.TWEEN, under=INGRESS, over=TWEEN)

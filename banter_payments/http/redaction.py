@@ -15,6 +15,9 @@ What is removed:
   (``Authorization``, ``X-Razorpay-Signature``, ``razorpay_signature``, ``key_secret``,
   ``password``, ...), in ``name: value``, ``name=value`` and JSON forms;
 - 64-digit hex strings: HMAC-SHA256 signatures look exactly like that.
+
+Control characters a request can smuggle into a message (a NUL or a carriage return in
+a path) are escaped (``\\x00``) in the same place, so no raw NUL reaches a log line.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
+
+from ..storable import printable
 
 REDACTED = "[REDACTED]"
 
@@ -50,6 +55,15 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = _VALUE_PATTERNS + (
         r"(?!\[REDACTED\])(?!(?:bearer|basic)\s)([^\"'\s,&;}\]\)]+)"
     ), r"\1" + REDACTED),
 )
+
+_SENSITIVE_NAME = re.compile(r"(?i)(?:" + _SENSITIVE_NAMES + r")")
+
+
+def is_sensitive_name(name: str) -> bool:
+    """True for a header or field name whose value is a credential or a signature
+    (``X-Razorpay-Signature``, ``Authorization``, ``webhook_secret``...)."""
+    return _SENSITIVE_NAME.search(name) is not None
+
 
 _lock = threading.Lock()
 _secrets: frozenset[str] = frozenset()
@@ -88,13 +102,14 @@ def redact_record(record: logging.LogRecord) -> logging.LogRecord:
         message = record.getMessage()
     except Exception:  # a broken format string: logging reports it later, as usual
         return record
-    cleaned = redact(message)
+    cleaned = printable(redact(message))
     if cleaned != message:
         record.msg, record.args = cleaned, None
     if record.exc_info and not record.exc_text:
-        record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+        record.exc_text = printable(
+            redact(logging.Formatter().formatException(record.exc_info)))
     elif record.exc_text:
-        record.exc_text = redact(record.exc_text)
+        record.exc_text = printable(redact(record.exc_text))
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
     return record

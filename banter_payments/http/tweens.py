@@ -2,15 +2,23 @@
 
 It sits above the idempotency tween and pyramid_tm, so that a refused body never
 claims an idempotency key or opens a transaction, and so that every answer (a replayed
-one, a 413, an error rendered by an exception view) leaves with the same headers.
+one, a 413, an error rendered by an exception view) leaves with the same headers. A
+database that is down when the idempotency tween claims a key, or when pyramid_tm
+commits, raises outside the exception views; it is answered 503 here, as inside them.
 """
 
 from __future__ import annotations
 
+import pyramid_retry
 from pyramid.request import Request
 from pyramid.response import Response
 
-from ..errors import PayloadTooLarge, error_response
+from ..errors import (
+    DATABASE_UNAVAILABLE,
+    PayloadTooLarge,
+    database_unavailable_response,
+    error_response,
+)
 from .bodylimit import check_body
 from .headers import (
     add_cors_headers,
@@ -42,7 +50,12 @@ def hardening_tween_factory(handler, registry):
             response = error_response(request, error.status, error.code, error.message,
                                       error.details)
         else:
-            response = handler(request)
+            try:
+                response = handler(request)
+            except DATABASE_UNAVAILABLE as exc:
+                if pyramid_retry.is_error_retryable(request, exc):
+                    raise  # a serialization failure: pyramid_retry replays the request
+                response = database_unavailable_response(request, exc)
             if response.status_code >= 400:
                 _redact_body(response)
         add_security_headers(response, https=https)

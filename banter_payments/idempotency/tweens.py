@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..clock import utcnow
 from ..db import mark_written
-from ..errors import ServiceUnavailable, ValidationFailed, error_response
+from ..errors import ValidationFailed, database_unavailable_response, error_response
 from . import services
 from .services import REPLAYED_HEADERS, StoredResponse
 
@@ -155,10 +155,9 @@ def claim_tween_factory(handler, registry):
                     method=request.method, path=request.path_qs, token=token, now=utcnow(),
                     lease_seconds=lease_seconds, ttl_seconds=ttl_seconds,
                 )
-        except SQLAlchemyError:
+        except SQLAlchemyError as exc:
             log.warning("could not claim an idempotency key", exc_info=True)
-            error = ServiceUnavailable("The database is unavailable; try again.")
-            return error_response(request, error.status, error.code, error.message)
+            return database_unavailable_response(request, exc)
         if outcome.kind == "replay":
             return _replay(outcome.response)
         if outcome.kind == "in_use":

@@ -26,6 +26,18 @@ class IOutbox(Interface):
 
 
 @dataclass(frozen=True)
+class Fact:
+    """What one message says: its topic, the aggregate whose ``sequence`` it takes the
+    next number of, when the fact happened, and its versioned ``data``."""
+
+    topic: str
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: dt.datetime
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """A receiver: where a channel sends the topics it wants."""
 

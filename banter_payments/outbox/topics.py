@@ -1,5 +1,8 @@
 """The core's topics: which fact each one announces, its aggregate, and its ``data``.
 
+Plugins add theirs with ``config.add_outbox_topic(event_type, topic, read_fact)``
+(``banter_gifting`` adds ``gift.sent``).
+
 A topic's ``data`` is its contract with receivers (docs/outbox.md lists every field);
 fields are only ever added. Orders, their payments and their refunds share the order as
 their aggregate, so a receiver sees ``order.paid`` before the ``refund.processed`` that
@@ -8,34 +11,22 @@ follows it, each with the next ``sequence`` of that order; a gift is its own agg
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from ..clock import isoformat, utcnow
 from ..events import (
-    GiftSent,
     OrderPaid,
     PaymentFailed,
     PaymentsEvent,
     RefundFailed,
     RefundProcessed,
 )
+from .interfaces import Fact
 
 ORDER_PAID = "order.paid"
 PAYMENT_FAILED = "payment.failed"
 REFUND_PROCESSED = "refund.processed"
 REFUND_FAILED = "refund.failed"
-GIFT_SENT = "gift.sent"
-
-
-@dataclass(frozen=True)
-class Fact:
-    topic: str
-    aggregate_type: str
-    aggregate_id: str
-    occurred_at: dt.datetime
-    data: dict[str, Any]
 
 
 def order_data(order) -> dict[str, Any]:
@@ -107,22 +98,10 @@ def refund_failed(event: RefundFailed) -> Fact:
                 _refund_data(refund))
 
 
-def gift_sent(event: GiftSent) -> Fact:
-    gift = event.gift
-    return Fact(GIFT_SENT, "gift", gift.id, gift.created_at or utcnow(), {
-        "giftId": gift.id,
-        "from": gift.sender_id,
-        "to": gift.recipient_id,
-        "coins": gift.coins,
-        "note": gift.note,
-    })
-
-
 # event class -> (topic, how its fact reads)
 CORE_TOPICS: dict[type[PaymentsEvent], tuple[str, Any]] = {
     OrderPaid: (ORDER_PAID, order_paid),
     PaymentFailed: (PAYMENT_FAILED, payment_failed),
     RefundProcessed: (REFUND_PROCESSED, refund_processed),
     RefundFailed: (REFUND_FAILED, refund_failed),
-    GiftSent: (GIFT_SENT, gift_sent),
 }

@@ -41,6 +41,7 @@ from ..gateway.interfaces import IPaymentGateway
 from ..ids import new_id
 from ..ledger.interfaces import ILedgerService
 from ..orders.models import Order
+from ..storable import storable_text
 from ..wallet.interfaces import IWalletService
 from .interfaces import IPaymentService
 from .models import Payment
@@ -140,10 +141,10 @@ class PaymentReport:
 
 
 def _text(value: Any, limit: int) -> str | None:
-    """Free text from the gateway, bounded; NUL (which PostgreSQL cannot store) dropped."""
+    """Free text from the gateway, bounded and storable (``banter_payments.storable``)."""
     if not isinstance(value, str):
         return None
-    return value.replace("\x00", "")[:limit] or None
+    return storable_text(value, limit) or None
 
 
 def mismatch(order: Order, report: PaymentReport) -> dict[str, str]:

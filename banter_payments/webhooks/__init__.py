@@ -15,6 +15,7 @@ def includeme(config):
     config.include(".registry")
     config.add_route("payments.webhooks.razorpay", "/webhooks/razorpay")
     config.add_route("payments.webhooks.list", "/admin/webhooks")
+    config.add_route("payments.webhooks.refusals", "/admin/webhooks/refusals")
     config.add_route("payments.webhooks.show", "/admin/webhooks/{delivery_id}")
     config.add_route("payments.webhooks.replay", "/admin/webhooks/{delivery_id}/replay")
 
@@ -40,6 +41,13 @@ def includeme(config):
         summary="Stored webhook deliveries, newest first (?status=failed)",
         query=DeliveryListQuery,
         responses={200: "{items: [Delivery], nextCursor}", 400: "validation_failed",
+                   **ADMIN_ERRORS},
+    )
+    config.add_api_operation(
+        "payments.webhooks.refusals", "GET", tag="admin", permission="admin",
+        summary="Unsigned deliveries counted per day, reason and sender network, newest "
+                "day first (the last 500 counters)",
+        responses={200: "{items: [{day, reason, source, count, firstSeenAt, lastSeenAt}]}",
                    **ADMIN_ERRORS},
     )
     config.add_api_operation(

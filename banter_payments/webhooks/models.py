@@ -10,9 +10,15 @@ different facts:
   handler raised; a redelivery or a replay runs it again) or ``rejected`` (the signed
   payload does not fit our order; answered 400). Only events whose signature verified
   get a row, so a forged delivery cannot occupy a real event's id.
+  Its ``body_sha256`` is unique too: a signed body already processed is a duplicate even
+  when it comes again under another event id (a copy of a stored delivery re-posted).
 - ``WebhookDelivery``: one row per HTTP delivery (and per replay), whatever it carried:
-  selected headers, the raw body bytes, when it came, and its outcome (``processed``,
-  ``duplicate``, ``ignored``, ``failed``, ``rejected``) with the error and traceback.
+  selected headers (never the signature), the raw body bytes, when it came, and its
+  outcome (``processed``, ``duplicate``, ``ignored``, ``failed``, ``rejected``) with the
+  error and traceback. Deliveries whose signature does not verify are kept only as a
+  bounded sample (anyone can send them); the rest are counted in:
+- ``WebhookRefusal``: per day, reason and sender network, how many unsigned deliveries
+  came, so an attacker's traffic grows a counter, not the table.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import datetime as dt
 
 from sqlalchemy import (
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     LargeBinary,
@@ -32,7 +39,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
 from ..ids import new_id
-from ..models.meta import Base
+from ..models.meta import Base, BigIntKey
 
 EVENT_STATUSES = ("processed", "ignored", "failed", "rejected")
 DELIVERY_OUTCOMES = ("processed", "duplicate", "ignored", "failed", "rejected")
@@ -48,6 +55,7 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
         UniqueConstraint("dedup_key"),
+        UniqueConstraint("body_sha256"),
         CheckConstraint(_in("status", EVENT_STATUSES), name="status_known"),
         Index("ix_webhook_events_status_updated_at", "status", "updated_at"),
     )
@@ -58,6 +66,8 @@ class WebhookEvent(Base):
     # X-Razorpay-Event-Id as sent; None when the delivery had none.
     event_id: Mapped[str | None] = mapped_column(String(128))
     event: Mapped[str] = mapped_column(String(100))
+    # The signed body's SHA-256 (hex); None for rows older than this column.
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(default=1)
     error: Mapped[str | None] = mapped_column(String(1000))
@@ -72,6 +82,7 @@ class WebhookDelivery(Base):
         CheckConstraint("source IN ('razorpay', 'replay')", name="source_known"),
         Index("ix_webhook_deliveries_outcome_id", "outcome", "id"),
         Index("ix_webhook_deliveries_webhook_event_id", "webhook_event_id"),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True,
@@ -90,3 +101,22 @@ class WebhookDelivery(Base):
     error: Mapped[str | None] = mapped_column(String(1000))
     traceback: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int | None]
+
+
+class WebhookRefusal(Base):
+    """Unsigned deliveries counted per day, reason and sender network."""
+
+    __tablename__ = "webhook_refusals"
+    __table_args__ = (
+        UniqueConstraint("day", "reason", "source", name="uq_webhook_refusals_day_reason_source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    # signature_missing or signature_invalid
+    reason: Mapped[str] = mapped_column(String(32))
+    # The sender's network (IPv4 /24, IPv6 /48), or "other" past the day's cap.
+    source: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigIntKey)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -44,14 +44,19 @@ from ..db import insert_unless_present, locked, write
 from ..events import EventSink
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
+from ..storable import storable_document, storable_text
+from .effects import describe, rows_written
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
+from .refusals import record_refusal, refusal_reason
 from .registry import IgnoreEvent, RejectEvent, handlers_for
 from .signatures import signature_matches
 
 log = logging.getLogger(__name__)
 
 # Headers kept with each delivery, for audit; nothing else of the request is stored.
-RECORDED_HEADERS = ("X-Razorpay-Event-Id", "X-Razorpay-Signature", "Content-Type",
+# Never the signature: a stored body with its signature is a pair anyone who reads it
+# could post again.
+RECORDED_HEADERS = ("X-Razorpay-Event-Id", "Content-Type",
                     "User-Agent", "Request-Id", "X-Forwarded-For")
 MAX_HEADER_LENGTH = 300
 MAX_EVENT_ID_LENGTH = 100
@@ -66,11 +71,8 @@ _deliveries = WebhookDelivery.__table__
 
 
 def clean(value: str | None, limit: int) -> str | None:
-    """Untrusted text made storable: NUL (which PostgreSQL text cannot hold) replaced,
-    length bounded."""
-    if value is None:
-        return None
-    return value.replace("\x00", "\ufffd")[:limit]
+    """Untrusted text made storable (``banter_payments.storable``), length bounded."""
+    return storable_text(value, limit)
 
 
 @dataclass
@@ -78,7 +80,7 @@ class Received:
     """What one delivery (or replay) came to: its outcome and the answer it gets."""
 
     outcome: str
-    delivery_id: str
+    delivery_id: str | None  # None: an unsigned delivery counted, not kept
     error: str | None = None
     error_code: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +96,8 @@ class DeliveryInfo:
     source: str
     received_at: Any
     webhook_event_id: str | None = None
+    # What the handlers did, for the log line ("paid order ord_...", "changed nothing").
+    effects: str | None = None
 
 
 class _Refused(Exception):  # noqa: N818 - internal signal
@@ -124,7 +128,8 @@ def selected_headers(request: Request) -> dict[str, str]:
 def parse_event(body: bytes) -> dict[str, Any]:
     """The event envelope, or ``_Refused`` saying what is wrong with it."""
     try:
-        event = parse_json(body)
+        # Signed, so not refusable for its text: made storable for every handler.
+        event = storable_document(parse_json(body))
     except InvalidJSON:
         raise _Refused("validation_failed", "The body is not valid JSON.") from None
     if not isinstance(event, dict):
@@ -159,8 +164,13 @@ def receive(request: Request) -> Received:
         delivery.event = _peek_event_name(body)
         log.warning("webhook delivery %s refused: %s", delivery.id, refused.message)
         if refused.code == "signature_invalid":
-            # Anyone can send these: keep enough to investigate, not whatever they sent.
+            # Anyone can send these: counted, and only a bounded sample kept, truncated.
             body = body[:UNSIGNED_BODY_KEPT]
+            if not record_refusal(
+                    request.dbsession, request.registry.settings, address=request.client_addr,
+                    reason=refusal_reason(request.headers.get("X-Razorpay-Signature"))):
+                return Received("rejected", None, error=refused.message,
+                                error_code=refused.code, details=refused.details)
         _record_delivery(request.dbsession, delivery, headers, body, "rejected",
                          error=refused.message, started=started)
         return Received("rejected", delivery.id, error=refused.message,
@@ -193,7 +203,8 @@ def process(source: Any, event: dict[str, Any], key: str, delivery: DeliveryInfo
     session = source.dbsession
     handlers = handlers_for(source.registry, event["event"])
     expected = "processed" if handlers else "ignored"
-    event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected)
+    event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected,
+                                hashlib.sha256(body).hexdigest())
     delivery.webhook_event_id = event_pk
 
     def finish(outcome: str, error: str | None = None, error_code: str | None = None,
@@ -201,8 +212,8 @@ def process(source: Any, event: dict[str, Any], key: str, delivery: DeliveryInfo
         _record_delivery(session, delivery, headers, body, outcome, started=started,
                          replay_of=replay_of, error=error, tb=tb)
         if outcome in ("processed", "duplicate", "ignored"):
-            log.info("webhook %s %s from %s: %s", delivery.event, key, delivery.source,
-                     outcome)
+            log.info("webhook %s %s from %s: %s%s", delivery.event, key, delivery.source,
+                     outcome, f": {delivery.effects}" if delivery.effects else "")
         return Received(outcome, delivery.id, error=error, error_code=error_code,
                         details=details or {})
 
@@ -227,19 +238,25 @@ def process(source: Any, event: dict[str, Any], key: str, delivery: DeliveryInfo
 
 
 def _claim(session: Session, key: str, event_id: str | None, name: str,
-           expected: str) -> tuple[str, str | None]:
-    """(event row id, its status before this delivery, or None if this one created it)."""
+           expected: str, body_sha256: str) -> tuple[str, str | None]:
+    """(event row id, its status before this delivery, or None if this one created it).
+
+    The event is the one with this key or, failing that, with this signed body: the same
+    bytes posted again under a new event id are the same event.
+    """
     now = utcnow()
     for _ in range(3):
         created = insert_unless_present(session, _events, {
             "id": new_id("whe"), "dedup_key": key, "event_id": clean(event_id, 128),
-            "event": name,
+            "event": name, "body_sha256": body_sha256,
             "status": expected, "attempts": 1, "created_at": now, "updated_at": now,
-        }, ["dedup_key"], returning=_events.c.id)
+        }, (), returning=_events.c.id)
         if created is not None:
             return created, None
         row = session.execute(locked(
-            sa.select(_events.c.id, _events.c.status).where(_events.c.dedup_key == key))
+            sa.select(_events.c.id, _events.c.status)
+            .where(sa.or_(_events.c.dedup_key == key, _events.c.body_sha256 == body_sha256))
+            .order_by((_events.c.dedup_key == key).desc()).limit(1))
         ).one_or_none()
         if row is not None:
             return row.id, row.status
@@ -264,11 +281,14 @@ def _dispatch(source: Any, handlers, event: dict[str, Any],
     savepoint = session.begin_nested()
     ignored: list[str] = []
     try:
+        written = rows_written(session)
         for handler in handlers:
             try:
                 handler(source, event, delivery)
             except IgnoreEvent as exc:
                 ignored.append(str(exc) or "ignored")
+        delivery.effects = describe(events.pending_since(announced), written,
+                                    rows_written(session))
         savepoint.commit()
     except RejectEvent as exc:
         # What the handler noted before rejecting (an anomaly on the order) is kept.

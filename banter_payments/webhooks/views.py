@@ -13,7 +13,8 @@ from pyramid.view import view_config
 from ..clock import isoformat
 from ..cursors import decode_cursor, page
 from ..errors import Conflict, NotFound, error_response
-from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
+from ..http.redaction import is_sensitive_name
+from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent, WebhookRefusal
 from .services import Received, ReplayRefused, receive, replay
 
 RETRY_AFTER_SECONDS = 60
@@ -32,9 +33,11 @@ def received_response(request: Request, received: Received) -> Response:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     if received.outcome == "rejected":
+        details = dict(received.details)
+        if received.delivery_id is not None:  # an unsigned one may be counted, not kept
+            details["deliveryId"] = received.delivery_id
         return error_response(request, 400, received.error_code or "validation_failed",
-                              received.error or "The delivery was refused.",
-                              {**received.details, "deliveryId": received.delivery_id})
+                              received.error or "The delivery was refused.", details)
     response = Response(json_body={"status": received.outcome,
                                    "deliveryId": received.delivery_id}, charset="utf-8")
     response.content_type = "application/json"
@@ -65,7 +68,10 @@ def delivery_to_json(delivery: WebhookDelivery, event: WebhookEvent | None, *,
     }
     if full:
         data.update(
-            headers=dict(delivery.headers),
+            # Never a signature, or anything secret-like, even from rows stored before
+            # signatures stopped being kept.
+            headers={name: value for name, value in delivery.headers.items()
+                     if not is_sensitive_name(name)},
             body=delivery.body.decode("utf-8", errors="replace"),
             traceback=delivery.traceback,
         )
@@ -95,6 +101,24 @@ def list_deliveries(request: Request) -> dict[str, Any]:
     ).all(), limit, key=lambda row: row[0].id)
     return {"items": [delivery_to_json(d, e) for d, e in rows],
             "nextCursor": next_cursor}
+
+
+REFUSALS_SHOWN = 500
+
+
+@view_config(route_name="payments.webhooks.refusals", request_method="GET",
+             renderer="json", permission="admin")
+def list_refusals(request: Request) -> dict[str, Any]:
+    """What unsigned deliveries came, counted; a sample of each is among the deliveries
+    (``?status=rejected``)."""
+    rows = request.dbsession.scalars(
+        sa.select(WebhookRefusal)
+        .order_by(WebhookRefusal.day.desc(), WebhookRefusal.count.desc(), WebhookRefusal.id)
+        .limit(REFUSALS_SHOWN))
+    return {"items": [{"day": row.day.isoformat(), "reason": row.reason,
+                       "source": row.source, "count": row.count,
+                       "firstSeenAt": isoformat(row.first_seen_at),
+                       "lastSeenAt": isoformat(row.last_seen_at)} for row in rows]}
 
 
 def _stored(request: Request) -> tuple[WebhookDelivery, WebhookEvent | None]:

@@ -1,7 +1,7 @@
 """outbox: messages, per-aggregate sequences, endpoint circuit breakers
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 14:17:08.430481
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """sandbox: customers, and a payment's customer, acquirer data and card
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 Create Date: 2026-12-01 14:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

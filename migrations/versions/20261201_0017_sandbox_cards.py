@@ -1,7 +1,7 @@
 """sandbox cards: the card entity behind the sandbox Checkout's card payments
 
 Revision ID: 0017
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-01 14:20:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0017'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ commit, for notifications).
 
 from pyramid.exceptions import ConfigurationError
 
+from .events import GIFT_SENT, GiftSent, gift_sent_fact
 from .interfaces import IGiftService
 from .policy import (
     resolve_rules,
@@ -42,6 +43,7 @@ def includeme(config):
     config.add_directive("set_user_directory", set_user_directory)
     resolve_rules(config, settings["gifting.policy"])
 
+    config.add_outbox_topic(GiftSent, GIFT_SENT, gift_sent_fact)
     config.add_route("payments.gifts.create", "/gifts", request_method="POST")
     config.add_api_operation(
         "payments.gifts.create", "POST", tag="gifts", permission="user",

@@ -20,6 +20,9 @@ import pytest
 import sqlalchemy as sa
 from standardwebhooks import Webhook, WebhookVerificationError
 
+from banter_payments.jobs import Job
+from banter_payments.payments.interfaces import IPaymentService
+
 SECRET_ENV = "BANTER_TEST_OUTBOX_SECRET"
 SECRET = "whsec_" + base64.b64encode(bytes(range(32))).decode()
 ALL_TOPICS = "order.paid payment.failed refund.processed refund.failed gift.sent"
@@ -157,12 +160,11 @@ def app(settings, kit, gateway):
 
 @pytest.fixture
 def run(registry):
-    """``run(fn)``: ``fn(request)`` in one committed transaction of a job request."""
-    from banter_payments.reconcile.services import job_request
+    """``run(fn)``: ``fn(job)`` in one committed transaction of a ``Job``."""
 
     def call(fn):
-        with job_request(registry) as request, request.tm:
-            return fn(request)
+        with Job(registry) as job, job.tm:
+            return fn(job)
 
     return call
 
@@ -170,16 +172,14 @@ def run(registry):
 @pytest.fixture
 def pay(run, kit, dbsession):
     """``pay(**order_fields)``: an order, paid through the state machine; the order."""
-    from banter_payments.payments.service import apply_gateway_payment
-
     def make(metadata: dict | None = None, **fields):
         order = kit.make_order(dbsession, **fields)
         if metadata is not None:
             order.metadata_ = metadata
             dbsession.commit()
         entity = kit.payment_entity(order.razorpay_order_id, amount=order.amount)
-        run(lambda request: apply_gateway_payment(
-            request, request.dbsession.merge(order), entity, source="webhook"))
+        run(lambda job: job.find_service(IPaymentService).apply_gateway_payment(
+            job.dbsession.merge(order), entity, source="webhook"))
         return order
 
     return make

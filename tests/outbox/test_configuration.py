@@ -6,7 +6,9 @@ import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
+from banter_payments.jobs import Job
 from banter_payments.outbox.endpoints import parse_endpoints
+from banter_payments.payments.interfaces import IPaymentService
 
 from_env = {"SECRET": "whsec_" + "A" * 44}
 
@@ -70,10 +72,7 @@ def test_two_channels_with_one_name_conflict(settings):
 def test_a_plugin_channel_delivers_its_endpoints_messages(settings, kit, gateway, dbsession,
                                                           messages):
     """What the notifications plugin will do: its own channel and endpoint."""
-    from banter_payments.payments.service import apply_gateway_payment
-
     from banter_payments.outbox.jobs import deliverer_for
-    from banter_payments.reconcile.services import job_request
 
     sent = []
 
@@ -88,9 +87,9 @@ def test_a_plugin_channel_delivers_its_endpoints_messages(settings, kit, gateway
 
     order = kit.make_order(dbsession)
     entity = kit.payment_entity(order.razorpay_order_id)
-    with job_request(app.registry) as request, request.tm:
-        apply_gateway_payment(request, request.dbsession.merge(order), entity,
-                              source="webhook")
+    with Job(app.registry) as job, job.tm:
+        job.find_service(IPaymentService).apply_gateway_payment(
+            job.dbsession.merge(order), entity, source="webhook")
     assert deliverer_for(app.registry, "w").run_batch().delivered == 1
     assert sent == [("mailto:ops@example.com", "order.paid", order.id)]
     assert [m["channel"] for m in messages()] == ["memory"]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import webtest
 
+from banter_payments.jobs import Job
 from banter_payments.outbox.interfaces import IOutbox
+from banter_payments.payments.interfaces import IPaymentService
 
 
 def test_a_paid_order_writes_one_message_with_the_payload(pay, messages):
@@ -74,9 +76,6 @@ class TestNoEndpoints:
 def test_every_endpoint_that_wants_a_topic_gets_its_own_message(settings, kit, gateway,
                                                                  receiver, dbsession,
                                                                  messages):
-    from banter_payments.payments.service import apply_gateway_payment
-
-    from banter_payments.reconcile.services import job_request
 
     settings["outbox.endpoints"] = "\n".join([
         f"jobs {receiver.url} BANTER_TEST_OUTBOX_SECRET order.paid",
@@ -86,9 +85,9 @@ def test_every_endpoint_that_wants_a_topic_gets_its_own_message(settings, kit, g
     app = kit.make_app(settings, gateway)
     order = kit.make_order(dbsession)
     entity = kit.payment_entity(order.razorpay_order_id)
-    with job_request(app.registry) as request, request.tm:
-        apply_gateway_payment(request, request.dbsession.merge(order), entity,
-                              source="webhook")
+    with Job(app.registry) as job, job.tm:
+        job.find_service(IPaymentService).apply_gateway_payment(
+            job.dbsession.merge(order), entity, source="webhook")
     rows = messages()
     assert sorted(m["endpoint"] for m in rows) == ["apps", "jobs"]
     assert len({m["event_id"] for m in rows}) == 1
@@ -123,8 +122,8 @@ def test_a_transaction_that_rolls_back_after_a_refund_leaves_no_message(pay, run
                                                                         messages, dbsession):
     """A refund settled and announced, then refused by a later check in the same
     transaction: nothing of it, the message included, survives."""
+    from banter_payments.refunds.interfaces import IRefundService
     from banter_payments.refunds.models import Refund
-    from banter_payments.refunds.services import mark_processed
 
     order = pay()
     before = messages()
@@ -139,7 +138,7 @@ def test_a_transaction_that_rolls_back_after_a_refund_leaves_no_message(pay, run
                         currency="INR", created_by="admin")
         request.dbsession.add(refund)
         request.dbsession.flush()
-        assert mark_processed(request, refund)
+        assert request.find_service(IRefundService).mark_processed(refund)
         raise Refused()
 
     with pytest.raises(Refused):
@@ -152,7 +151,7 @@ def test_a_transaction_that_rolls_back_after_a_refund_leaves_no_message(pay, run
                      currency="INR", created_by="admin")
         request.dbsession.add(row)
         request.dbsession.flush()
-        mark_processed(request, row)
+        request.find_service(IRefundService).mark_processed(row)
         return row.id
 
     refund_id = run(refund)

@@ -38,7 +38,8 @@ class TestProcessing:
                                      "processed", "razorpay")
         assert delivery.body == body  # the raw bytes, exactly
         assert delivery.headers["X-Razorpay-Event-Id"] == "evt_1"
-        assert delivery.headers["X-Razorpay-Signature"] == kit.sign(body)
+        # Never the signature: the body and its signature would be a pair to post again.
+        assert "X-Razorpay-Signature" not in delivery.headers
         assert delivery.error is None and delivery.traceback is None
         [event] = kit.webhook_events(dbsession)
         assert (event.dedup_key, event.status, event.attempts) == ("evt_1", "processed", 1)
@@ -338,7 +339,8 @@ class TestNulCharacters:
     def test_in_free_text_of_the_payment(self, kit, deliver, dbsession, order, captured):
         body = kit.event_body("payment.captured", dict(captured, method="up\x00i"))
         assert deliver(body, "evt_1").json["status"] == "processed"
-        assert kit.payment_rows(dbsession, order.id)[0].method == "upi"
+        # The one rule of banter_payments.storable: NUL becomes U+FFFD, on every database.
+        assert kit.payment_rows(dbsession, order.id)[0].method == "up\ufffdi"
 
 
 def test_a_deeply_nested_body_is_recorded_and_refused_not_a_500(testapp, dbsession):
