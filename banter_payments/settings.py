@@ -62,6 +62,20 @@ def _number(kind: type, minimum: float | None = None) -> Callable[[Any], Any]:
     return parse
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(value: Any) -> int:
+    """Seconds, from ``900``, ``900s``, ``15m``, ``1h`` or ``1d``."""
+    text = _str(value).lower()
+    unit = _DURATION_UNITS.get(text[-1:], None)
+    number = int(text[:-1] if unit else text)
+    seconds = number * (unit or 1)
+    if seconds < 1:
+        raise ValueError("must be a positive duration (900, 15m, 1h)")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Setting:
     default: Any
@@ -134,6 +148,22 @@ SETTINGS: dict[str, Setting] = {
     "ratelimit.exempt_roles": Setting(["service"], _list),
     # Refunds (banter_payments.refunds)
     "refunds.require_full_clawback": Setting(False, _bool),
+    # Metrics (banter_payments.metrics; docs/metrics.md). /metrics answers a client whose
+    # address is in metrics.allow or who sends metrics.bearer_token; in production, with
+    # neither set, it answers nobody.
+    "metrics.enabled": Setting(True, _bool),
+    "metrics.allow": Setting(None, _list),
+    "metrics.bearer_token": Setting(None, env="METRICS_BEARER_TOKEN", secret=True),
+    # Webhook timings are written in batches, after the delivery's commit.
+    "metrics.webhook_timings_batch": Setting(50, _number(int, 1)),
+    "metrics.webhook_timings_flush_seconds": Setting(5.0, _number(float, 0)),
+    # Alerts (banter_payments.alerts), evaluated by ``banter-alerts INI`` from cron.
+    "alerts.success_rate_below": Setting(0.9, _number(float, 0)),
+    "alerts.window": Setting(15 * 60, _duration),
+    "alerts.min_attempts": Setting(20, _number(int, 1)),
+    "alerts.webhook_lag_seconds": Setting(300.0, _number(float, 0)),
+    "alerts.min_webhooks": Setting(10, _number(int, 1)),
+    "alerts.dead_letters_above": Setting(0, _number(int, 0)),
 }
 
 

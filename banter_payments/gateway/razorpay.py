@@ -19,6 +19,7 @@ import requests
 from zope.interface import implementer
 
 from ..errors import GatewayError
+from ..metrics.gateway import measured_gateway_call
 from .interfaces import IPaymentGateway
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class RazorpayGateway:
         self._key_secret = key_secret
         self.timeout = timeout
 
+    @measured_gateway_call
     def _call(self, what: str, fn, *args, **kwargs) -> Any:
         try:
             result = fn(*args, timeout=self.timeout, **kwargs)

@@ -20,6 +20,8 @@ MODEL_MODULES = (
     "banter_gifting.models",
     "banter_payments.webhooks.models",
     "banter_payments.reconcile.models",
+    "banter_payments.metrics.models",
+    "banter_payments.alerts.models",
 )
 
 
