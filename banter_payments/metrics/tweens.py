@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,6 +58,17 @@ def event_created_at(body: bytes) -> dt.datetime | None:
         return dt.datetime.fromtimestamp(created, dt.UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+# Every live buffer, flushed when the interpreter exits; weak, so that an app that is
+# gone (tests build many) does not keep its engine alive.
+_BUFFERS: weakref.WeakSet[TimingBuffer] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_all() -> None:
+    for buffer in list(_BUFFERS):
+        buffer.flush()
 
 
 class TimingBuffer:
@@ -102,7 +114,7 @@ def webhook_timing_tween_factory(handler, registry):
                           settings["metrics.webhook_timings_batch"],
                           settings["metrics.webhook_timings_flush_seconds"])
     registry["banter_payments.metrics.timings"] = buffer
-    atexit.register(buffer.flush)
+    _BUFFERS.add(buffer)
 
     def tween(request):
         received_at = utcnow()
