@@ -37,16 +37,22 @@ class QueryDateTime(colander.SchemaType):
         return {"type": "string", "format": "date-time"}
 
 
-def _span(node, value) -> None:
-    start, end = value["from"], value["to"]
-    if start is None or end is None:
-        return
+def span_problem(start: dt.datetime, end: dt.datetime, bucket: str) -> str | None:
+    """What is wrong with the window, or None; checked again once defaults are filled."""
     if end <= start:
-        raise colander.Invalid(node, {"to": "must be after from"})
-    limit = MAX_HOURLY_SPAN if value["bucket"] == "hour" else MAX_SPAN
+        return "must be after from"
+    limit = MAX_HOURLY_SPAN if bucket == "hour" else MAX_SPAN
     if end - start > limit:
-        raise colander.Invalid(
-            node, {"to": f"at most {limit.days} days after from with bucket={value['bucket']}"})
+        return f"at most {limit.days} days after from with bucket={bucket}"
+    return None
+
+
+def _span(node, value) -> None:
+    if value["from"] is None or value["to"] is None:
+        return
+    problem = span_problem(value["from"], value["to"], value["bucket"])
+    if problem:
+        raise colander.Invalid(node, {"to": problem})
 
 
 class MetricsQuery(StrictSchema):

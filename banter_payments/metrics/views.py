@@ -15,6 +15,7 @@ from ..clock import isoformat, utcnow
 from ..errors import error_response
 from .access import may_scrape
 from .prometheus import exposition
+from .schemas import span_problem
 from .services import Window, report
 
 DEFAULT_SPAN = dt.timedelta(hours=1 * 24)
@@ -52,7 +53,8 @@ def admin_metrics(request: Request) -> dict[str, Any]:
     query = request.validated_query
     end = query["to"] or utcnow()
     start = query["from"] or end - DEFAULT_SPAN
-    if end <= start:
+    problem = span_problem(start, end, query["bucket"])
+    if problem:
         return error_response(request, 400, "validation_failed", "The query is not valid.",
-                              {"to": "must be after from"})
+                              {"to": problem})
     return _jsonable(report(request.dbsession, Window(start, end, query["bucket"])))
