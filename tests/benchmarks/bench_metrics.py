@@ -242,13 +242,17 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000,
                         help="webhook events per app (with and without metrics)")
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--only", choices=("report", "webhooks"),
+                        help="run one of the two parts")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
         raise SystemExit("the benchmark fills rows with generate_series: PostgreSQL only")
-    reset(args.database_url)
-    bench_report(args.database_url, args.runs)
-    reset(args.database_url)
-    bench_webhook_path(args.database_url, args.events, args.rounds)
+    if args.only != "webhooks":
+        reset(args.database_url)
+        bench_report(args.database_url, args.runs)
+    if args.only != "report":
+        reset(args.database_url)
+        bench_webhook_path(args.database_url, args.events, args.rounds)
 
 
 if __name__ == "__main__":
