@@ -6,6 +6,7 @@ observed per process with prometheus_client (multiprocess mode when
 uses to have its backlog and dead letters measured.
 """
 
+
 def includeme(config):
     from .access import allowed_networks
     from .interfaces import set_outbox_stats
