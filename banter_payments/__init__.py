@@ -66,6 +66,8 @@ def includeme(config: Configurator) -> None:
         config.include(".outbox")
         config.include(".wallet")
         config.include(".health")
+        config.include(".metrics")
+        config.include(".alerts")
         config.include(".openapi")
         if settings["razorpay.mode"] == "sandbox":
             config.include(".sandbox")

@@ -48,6 +48,9 @@ def razorpay_id_pattern(prefix: str) -> str:
 
 # Path parameter name -> the pattern (JSON Schema / ``re`` syntax) of its value. A route
 # whose parameter is not listed still gets the general rule (short, storable, printable).
+# The longest value any path parameter may have (an id is far shorter).
+MAX_PATH_VALUE_LENGTH = 200
+
 PATH_ID_FORMATS: dict[str, str] = {
     "order_id": our_id_pattern("ord"),
     "delivery_id": our_id_pattern("whd"),

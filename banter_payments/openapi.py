@@ -14,8 +14,7 @@ from pyramid.request import Request
 from pyramid.security import NO_PERMISSION_REQUIRED
 
 from .api import OPERATIONS_KEY, BodyVariants, Operation
-from .http.pathids import MAX_PATH_VALUE_LENGTH
-from .ids import PATH_ID_FORMATS
+from .ids import MAX_PATH_VALUE_LENGTH, PATH_ID_FORMATS
 from .schemas import to_json_schema
 
 

@@ -153,6 +153,20 @@ def records(*fields: tuple[str, Callable[[Any], Any]],
     return parse
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration(value: Any) -> int:
+    """Seconds, from ``900``, ``900s``, ``15m``, ``1h`` or ``1d``."""
+    word = text(value).lower()
+    unit = _DURATION_UNITS.get(word[-1:], None)
+    count = int(word[:-1] if unit else word)
+    seconds = count * (unit or 1)
+    if seconds < 1:
+        raise ValueError("must be a positive duration (900, 15m, 1h)")
+    return seconds
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its default (already typed), its parser, and where else it may come
@@ -272,6 +286,22 @@ SETTINGS: dict[str, Setting] = {
     "webhooks.retention_days": Setting(90, integer(3)),
     "webhooks.refused_sample_per_source": Setting(3, integer(0)),
     "webhooks.refused_sources_per_day": Setting(1000, integer(1)),
+    # Metrics (banter_payments.metrics; docs/metrics.md). /metrics answers a client whose
+    # address is in metrics.allow or who sends metrics.bearer_token; in production, with
+    # neither set, it answers nobody.
+    "metrics.enabled": Setting(True, boolean),
+    "metrics.allow": Setting(None, text_list),
+    "metrics.bearer_token": Setting(None, env="METRICS_BEARER_TOKEN", secret=True),
+    # Webhook timings are written in batches, after the delivery's commit.
+    "metrics.webhook_timings_batch": Setting(50, integer(1)),
+    "metrics.webhook_timings_flush_seconds": Setting(5.0, number(0)),
+    # Alerts (banter_payments.alerts), evaluated by ``banter-alerts INI`` from cron.
+    "alerts.success_rate_below": Setting(0.9, number(0)),
+    "alerts.window": Setting(15 * 60, duration),
+    "alerts.min_attempts": Setting(20, integer(1)),
+    "alerts.webhook_lag_seconds": Setting(300.0, number(0)),
+    "alerts.min_webhooks": Setting(10, integer(1)),
+    "alerts.dead_letters_above": Setting(0, integer(0)),
 }
 
 

@@ -20,6 +20,7 @@ from zope.interface import implementer
 
 from ..errors import GatewayError
 from .interfaces import IPaymentGateway
+from .timing import measured_gateway_call
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class RazorpayGateway:
         self._key_secret = key_secret
         self.timeout = timeout
 
+    @measured_gateway_call
     def _call(self, what: str, fn, *args, **kwargs) -> Any:
         try:
             result = fn(*args, timeout=self.timeout, **kwargs)

@@ -12,10 +12,8 @@ or a log line. Authorization comes first, so a stranger still gets 401 whatever 
 from __future__ import annotations
 
 from ..errors import NotFound
-from ..ids import is_valid_path_id
+from ..ids import MAX_PATH_VALUE_LENGTH, is_valid_path_id
 from ..storable import is_storable
-
-MAX_PATH_VALUE_LENGTH = 200
 
 
 def _acceptable(name: str, value: object) -> bool:

@@ -36,6 +36,8 @@ CORE_MODEL_MODULES = (
     "banter_payments.webhooks.models",
     "banter_payments.reconcile.models",
     "banter_payments.outbox.models",
+    "banter_payments.metrics.models",
+    "banter_payments.alerts.models",
 )
 
 

@@ -176,3 +176,20 @@ def message_to_json(message: OutboxMessage) -> dict[str, Any]:
         "deliveredAt": isoformat(message.delivered_at),
         "payload": message.payload,
     }
+
+
+class OutboxStats:
+    """The outbox's two numbers for ``/metrics`` and the dead-letter alert
+    (``banter_payments.metrics.interfaces.IOutboxStats``): read from the table, so every
+    process answers the same."""
+
+    def _count(self, session: Session, status: str) -> int:
+        return session.scalar(
+            sa.select(sa.func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status == status)) or 0
+
+    def backlog(self, session: Session) -> int:
+        return self._count(session, "pending")
+
+    def dead(self, session: Session) -> int:
+        return self._count(session, "dead")

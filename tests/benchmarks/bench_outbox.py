@@ -246,7 +246,7 @@ def measure_delivery(url: str, count: int, workers: int, tmp: Path) -> dict:
     ini = write_ini(tmp / f"bench-{workers}.ini", app_settings(url, receiver.url))
     started = time.perf_counter()
     processes = [subprocess.Popen(
-        [sys.executable, "-m", "banter_payments.worker.script", ini, "run", "--jobs",
+        [sys.executable, "-m", "banter_payments.scripts.worker", ini, "run", "--jobs",
          "outbox.deliver", "--once"], stdout=subprocess.DEVNULL, env=dict(os.environ))
         for _ in range(workers)]
     for process in processes:

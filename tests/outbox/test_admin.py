@@ -72,7 +72,7 @@ def test_the_routes_are_in_the_openapi_document(testapp):
 
 def test_retry_outbox_command_retries_every_dead_message(settings, dead_and_pending, kit,
                                                          tmp_path, messages, capsys):
-    from banter_payments.worker.script import main
+    from banter_payments.scripts.worker import main
 
     ini = kit.write_ini(tmp_path / "app.ini", settings)
     assert main([ini, "retry-outbox", "--dead", "--endpoint", "other"]) == 0

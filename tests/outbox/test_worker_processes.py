@@ -50,7 +50,7 @@ def worker_ini(settings, kit, tmp_path):
 
 
 def start_worker(ini: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "banter_payments.worker.script", ini],
+    return subprocess.Popen([sys.executable, "-m", "banter_payments.scripts.worker", ini],
                             env=dict(os.environ), stderr=subprocess.PIPE, text=True)
 
 

@@ -106,7 +106,7 @@ def test_unknown_job_names_are_refused(registry):
 
 
 def test_the_command_refuses_unknown_jobs(settings, kit, tmp_path, capsys):
-    from banter_payments.worker.script import main
+    from banter_payments.scripts.worker import main
 
     ini = kit.write_ini(tmp_path / "app.ini", settings)
     assert main([ini, "run", "--jobs", "nope"]) == 2

@@ -23,7 +23,7 @@ import threading
 
 from pyramid.paster import bootstrap, setup_logging
 
-from . import runner
+from ..worker import runner
 
 log = logging.getLogger("banter_payments.worker")
 
@@ -105,7 +105,7 @@ def _retry_outbox(registry, args) -> int:
 
 def _cleanup_outbox(registry) -> int:
     from ..outbox.jobs import clean_outbox
-    from .jobs import JobContext
+    from ..worker.jobs import JobContext
 
     deleted = clean_outbox(JobContext(registry=registry, worker="cleanup",
                                       stop=threading.Event()))

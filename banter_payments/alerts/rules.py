@@ -1,0 +1,138 @@
+"""Alert rules and their evaluation, from the database, on demand (cron, not requests).
+
+Each rule measures something over ``alerts.window`` and says breached, fine, or "not
+enough data" (too few attempts or deliveries to judge: the alert keeps its state, so a
+quiet night neither raises nor resolves anything). The state lives in ``alert_states``:
+a change of state is one conditional UPDATE, and only the evaluation whose UPDATE moved
+the row emits ``AlertRaised`` / ``AlertResolved``. However often, and in however many
+processes, the alerts are evaluated, a breach is announced once and its recovery once.
+
+Rules:
+
+- ``success_rate``: succeeded / attempts of payments created in the window, below
+  ``alerts.success_rate_below``, once there are ``alerts.min_attempts`` attempts;
+- ``webhook_lag``: the p95 webhook lag in the window, above ``alerts.webhook_lag_seconds``,
+  once ``alerts.min_webhooks`` signed deliveries were timed;
+- ``dead_letters``: the outbox's dead messages above ``alerts.dead_letters_above``
+  (only when an outbox registered its stats with ``config.set_outbox_stats``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from pyramid.request import Request
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ..clock import utcnow
+from ..events import emit
+from ..metrics.interfaces import outbox_stats
+from ..metrics.services import attempt_totals, lag_percentiles, success_rate
+from .events import AlertRaised, AlertResolved
+from .models import AlertState
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    # True: breached; False: fine; None: not enough data to say.
+    breached: bool | None
+    value: str
+    threshold: str
+    message: str
+
+
+def success_rate_measure(session: Session, settings, now: dt.datetime) -> Measure:
+    start = now - dt.timedelta(seconds=settings["alerts.window"])
+    succeeded, attempts = attempt_totals(session, start, now)
+    threshold = settings["alerts.success_rate_below"]
+    rate = success_rate(succeeded, attempts)
+    enough = attempts >= settings["alerts.min_attempts"]
+    return Measure(
+        "success_rate", (rate < threshold) if enough and rate is not None else None,
+        "" if rate is None else f"{rate:.4f}", f"{threshold:.4f}",
+        f"payment success rate {succeeded}/{attempts} over the last "
+        f"{settings['alerts.window']}s (alert below {threshold:.2%})")
+
+
+def webhook_lag_measure(session: Session, settings, now: dt.datetime) -> Measure:
+    start = now - dt.timedelta(seconds=settings["alerts.window"])
+    lag = lag_percentiles(session, start, now)
+    threshold_ms = round(settings["alerts.webhook_lag_seconds"] * 1000)
+    enough = lag["count"] >= settings["alerts.min_webhooks"]
+    p95 = lag["p95Ms"]
+    return Measure(
+        "webhook_lag", (p95 > threshold_ms) if enough and p95 is not None else None,
+        "" if p95 is None else str(p95), str(threshold_ms),
+        f"webhook lag p95 {p95} ms over {lag['count']} deliveries "
+        f"(alert above {threshold_ms} ms)")
+
+
+def dead_letters_measure(session: Session, settings, registry) -> Measure | None:
+    stats = outbox_stats(registry)
+    if stats is None:
+        return None
+    dead = stats.dead(session)
+    threshold = settings["alerts.dead_letters_above"]
+    return Measure("dead_letters", dead > threshold, str(dead), str(threshold),
+                   f"{dead} dead outbox messages (alert above {threshold})")
+
+
+def measure_all(session: Session, registry, now: dt.datetime) -> list[Measure]:
+    settings = registry.settings
+    measures = [success_rate_measure(session, settings, now),
+                webhook_lag_measure(session, settings, now)]
+    dead = dead_letters_measure(session, settings, registry)
+    return measures + ([dead] if dead else [])
+
+
+def _ensure_row(session: Session, name: str, now: dt.datetime) -> None:
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(AlertState.__table__)
+                    .values(name=name, state="ok", changed_at=now, evaluated_at=now)
+                    .on_conflict_do_nothing(index_elements=["name"]))
+
+
+def _move(session: Session, name: str, to_state: str, measure: Measure,
+          now: dt.datetime) -> bool:
+    """Move the alert to ``to_state``; True only for the evaluation that moved it."""
+    from_state = "ok" if to_state == "firing" else "firing"
+    moved = session.execute(
+        sa.update(AlertState)
+        .where(AlertState.name == name, AlertState.state == from_state)
+        .values(state=to_state, changed_at=now, value=measure.value[:64], evaluated_at=now)
+        .execution_options(synchronize_session=False))
+    return moved.rowcount == 1
+
+
+def evaluate_alerts(request: Request, *, now: dt.datetime | None = None) -> list[dict]:
+    """Evaluate every rule in one transaction of ``request.tm`` (which must be idle);
+    emit an event for each alert that changed state and return those changes."""
+    now = now or utcnow()
+    changes = []
+    with request.tm:
+        session = request.dbsession
+        for measure in measure_all(session, request.registry, now):
+            _ensure_row(session, measure.name, now)
+            session.execute(sa.update(AlertState).where(AlertState.name == measure.name)
+                            .values(value=measure.value[:64], evaluated_at=now)
+                            .execution_options(synchronize_session=False))
+            if measure.breached is None:
+                continue
+            to_state = "firing" if measure.breached else "ok"
+            if not _move(session, measure.name, to_state, measure, now):
+                continue
+            kind = AlertRaised if to_state == "firing" else AlertResolved
+            emit(request, kind(request, measure.name, measure.value, measure.threshold,
+                               measure.message))
+            changes.append({"alert": measure.name, "state": to_state,
+                            "value": measure.value, "threshold": measure.threshold,
+                            "message": measure.message})
+    return changes
+
+
+def alert_states(session: Session) -> list[AlertState]:
+    return list(session.scalars(sa.select(AlertState).order_by(AlertState.name)))
