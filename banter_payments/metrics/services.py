@@ -30,7 +30,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ..orders.models import Order, Payment
+from ..orders.models import Order
+from ..payments.models import Payment
 from ..refunds.models import Refund
 from ..webhooks.models import WebhookDelivery
 from .models import WebhookTiming
