@@ -17,10 +17,11 @@ import requests
 import sqlalchemy as sa
 
 from banter_payments import main
+from banter_payments.jobs import Job
 from banter_payments.ledger.checker import check_ledger
 from banter_payments.ledger.models import Posting
 from banter_payments.orders.models import Order
-from banter_payments.reconcile.services import job_request, reconcile_orders
+from banter_payments.reconcile.interfaces import IReconcileService
 from banter_payments.refunds.models import Refund
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
 
@@ -120,8 +121,8 @@ def test_faults_then_one_reconcile_pass_leave_everything_as_the_gateway_says(
 
     # The outage ends; one reconcile pass.
     requests.post(f"{gateway_url}/faults", json={}, timeout=10).raise_for_status()
-    with job_request(service.registry) as request:
-        report = reconcile_orders(request)
+    with Job(service.registry) as job:
+        report = job.find_service(IReconcileService).reconcile_orders()
     assert report.errors == {}, report.errors
     assert report.paid, "reconcile had nothing to do: the test would prove nothing"
     assert report.refunds_resumed, "no refund was left pending: the test would prove nothing"
