@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from .models import SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
+from .models import SandboxCard, SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
 
 # What ``expand[]`` may ask for on a payment; anything else is refused.
 PAYMENT_EXPANSIONS = frozenset({"card", "emi", "offers"})
@@ -84,7 +84,7 @@ def payment_entity(payment: SandboxPayment, expand: Iterable[str] = ()) -> dict[
                          "flow": "collect"}
     expand = set(expand)
     if "card" in expand:
-        entity["card"] = card_entity(payment)
+        entity["card"] = card_entity(payment.card) if payment.card is not None else None
     if "emi" in expand:
         entity["emi"] = None
     if "offers" in expand:
@@ -92,10 +92,20 @@ def payment_entity(payment: SandboxPayment, expand: Iterable[str] = ()) -> dict[
     return entity
 
 
-def card_entity(payment: SandboxPayment) -> dict[str, Any] | None:
-    if not payment.card:
-        return None
-    return {"id": payment.card_id, "entity": "card", **payment.card}
+def card_entity(card: SandboxCard) -> dict[str, Any]:
+    return {
+        "id": card.id,
+        "entity": "card",
+        "name": card.name,
+        "last4": card.last4,
+        "network": card.network,
+        "type": card.type,
+        "issuer": card.issuer,
+        "international": card.international,
+        "emi": card.emi,
+        "sub_type": "consumer",
+        "token_iin": None,
+    }
 
 
 def refund_entity(refund: SandboxRefund) -> dict[str, Any]:

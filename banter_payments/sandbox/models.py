@@ -1,4 +1,5 @@
-"""The emulator's own tables: Razorpay's orders, payments and refunds, and a webhook outbox.
+"""The emulator's own tables: Razorpay's orders, payments, cards and refunds, and a webhook
+outbox.
 
 They live on the core ``Base`` so that the one Alembic history creates them, but nothing
 outside the sandbox reads them: the app only ever sees this state through the Razorpay
@@ -21,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from banter_payments.models.meta import Base, BigIntKey, Money
 
@@ -47,6 +48,31 @@ class SandboxOrder(Base):
     auto_capture: Mapped[bool] = mapped_column(Boolean, default=True)
     status: Mapped[str] = mapped_column(String(16), default="created")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime]
+
+
+class SandboxCard(Base):
+    """Razorpay's card entity, kept apart from its payments as Razorpay keeps it.
+
+    A card payment points at one (``payment.card_id``); ``GET /v1/cards/{id}``,
+    ``GET /v1/payments/{id}/card`` and ``expand[]=card`` all read this row. Only the last
+    four digits and what the number implies are stored, never the number.
+    """
+
+    __tablename__ = "sandbox_cards"
+    __table_args__ = (
+        CheckConstraint("length(last4) = 4", name="last4_length"),
+        CheckConstraint("type IN ('credit', 'debit', 'prepaid')", name="type_known"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    last4: Mapped[str] = mapped_column(String(4))
+    network: Mapped[str] = mapped_column(String(32))
+    type: Mapped[str] = mapped_column(String(16))
+    issuer: Mapped[str | None] = mapped_column(String(16))
+    international: Mapped[bool] = mapped_column(Boolean, default=False)
+    emi: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime]
 
 
@@ -78,7 +104,7 @@ class SandboxPayment(Base):
     amount_refunded: Mapped[int] = mapped_column(Money, default=0)
     refund_status: Mapped[str | None] = mapped_column(String(16))
     description: Mapped[str | None] = mapped_column(String(255))
-    card_id: Mapped[str | None] = mapped_column(ID)
+    card_id: Mapped[str | None] = mapped_column(ID, ForeignKey("sandbox_cards.id"))
     bank: Mapped[str | None] = mapped_column(String(16))
     wallet: Mapped[str | None] = mapped_column(String(16))
     vpa: Mapped[str | None] = mapped_column(String(64))
@@ -95,13 +121,14 @@ class SandboxPayment(Base):
     customer_id: Mapped[str | None] = mapped_column(ID)
     # Razorpay's ``acquirer_data``: the bank's references (rrn, auth code, ...) by method.
     acquirer_data: Mapped[dict | None] = mapped_column(JSON)
-    # The card entity of a card payment, returned with ``expand[]=card``.
-    card: Mapped[dict | None] = mapped_column(JSON)
     # Where this payment's webhooks go when no fixed URL is configured: the app that
     # served the checkout.
     notify_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime]
     captured_at: Mapped[dt.datetime | None]
+
+    # The card of a card payment; read only inside the session that loaded the payment.
+    card: Mapped[SandboxCard | None] = relationship(lazy="select")
 
 
 class SandboxRefund(Base):
@@ -196,6 +223,7 @@ class SandboxWebhook(Base):
 
 SANDBOX_TABLES = [
     SandboxOrder.__table__,
+    SandboxCard.__table__,
     SandboxPayment.__table__,
     SandboxRefund.__table__,
     SandboxCustomer.__table__,

@@ -37,7 +37,7 @@ from .entities import (
 from .errors import RazorpayError, not_found
 from .faults import FaultPlan, Faults
 from .ids import razorpay_id
-from .models import SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
+from .models import SandboxCard, SandboxCustomer, SandboxOrder, SandboxPayment, SandboxRefund
 from .validation import (
     amount,
     choice,
@@ -83,7 +83,8 @@ CHECKOUT_FIELDS = {
     "outcome": choice("success", "failure"),
     "method": choice("card", "upi", "netbanking", "wallet"),
 }
-# Razorpay's test card 4111 1111 1111 1111, as its card entity describes it.
+# Razorpay's test card 4111 1111 1111 1111, as its card entity describes it: the card of
+# a card payment made without the browser Checkout (which passes the card typed).
 TEST_CARD = {
     "name": "Sandbox Customer",
     "last4": "1111",
@@ -92,12 +93,11 @@ TEST_CARD = {
     "issuer": None,
     "international": False,
     "emi": False,
-    "sub_type": "consumer",
-    "token_iin": None,
 }
+CARD_FIELDS = frozenset(TEST_CARD)
 # Payment fields the browser Checkout fills from what the customer entered.
 PAYMENT_DETAILS = frozenset(
-    {"card_id", "bank", "wallet", "vpa", "email", "contact", "notes", "description"}
+    {"bank", "wallet", "vpa", "email", "contact", "notes", "description"}
 )
 
 
@@ -108,8 +108,7 @@ def _digits(count: int) -> str:
 def _method_details(method: str, success: bool) -> dict[str, Any]:
     """The method's own fields and the bank's references (``acquirer_data``)."""
     if method == "card":
-        return {"card_id": razorpay_id("card"), "card": dict(TEST_CARD),
-                "acquirer_data": {"auth_code": _digits(6) if success else None}}
+        return {"acquirer_data": {"auth_code": _digits(6) if success else None}}
     if method == "upi":
         return {"vpa": "success@razorpay" if success else "failure@razorpay",
                 "acquirer_data": {"rrn": _digits(12), "upi_transaction_id": _digits(20)}}
@@ -260,10 +259,14 @@ class SandboxService:
         """``GET /v1/payments/{id}/card``: the card of a card payment."""
         with self.reader() as session, session.begin():
             payment = _get(session, SandboxPayment, payment_id)
-            card = card_entity(payment)
-            if card is None:
+            if payment.card is None:
                 raise RazorpayError("The payment was not made using a card")
-            return card
+            return card_entity(payment.card)
+
+    def get_card(self, card_id: str) -> dict[str, Any]:
+        """``GET /v1/cards/{id}``: the same card entity, by its own id."""
+        with self.reader() as session, session.begin():
+            return card_entity(_get(session, SandboxCard, card_id))
 
     def pay(
         self,
@@ -272,12 +275,15 @@ class SandboxService:
         *,
         notify_url: str,
         details: Mapping[str, Any] | None = None,
+        card: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """The customer at Razorpay Checkout: what the checkout hands back to the client.
 
-        ``details`` are what the customer entered (``PAYMENT_DETAILS``: the card's id,
-        the VPA, the bank, the wallet, email and contact, the checkout's notes), from the
-        browser Checkout; without them the method's sample values are used.
+        ``details`` are what the customer entered (``PAYMENT_DETAILS``: the VPA, the bank,
+        the wallet, email and contact, the checkout's notes) and ``card`` the card typed
+        (``CARD_FIELDS``), from the browser Checkout; without them the method's sample
+        values are used, and a card payment is made with ``TEST_CARD``. The card entity
+        is written in the payment's transaction, so no card exists without its payment.
         """
         body = parse_object(data, CHECKOUT_FIELDS)
         success = body.get("outcome", "success") == "success"
@@ -285,6 +291,12 @@ class SandboxService:
         unknown = set(details or {}) - PAYMENT_DETAILS
         if unknown:
             raise ValueError(f"unknown payment details: {', '.join(sorted(unknown))}")
+        if card is not None and method != "card":
+            raise ValueError(f"a card was given for a {method} payment")
+        unknown = set(card or {}) - CARD_FIELDS
+        if unknown:
+            raise ValueError(f"unknown card fields: {', '.join(sorted(unknown))}")
+        card_fields = {**TEST_CARD, **(card or {})} if method == "card" else None
         now = utcnow()
         with self.writer() as session, session.begin():
             order = _get(session, SandboxOrder, order_id, lock=True)
@@ -295,6 +307,11 @@ class SandboxService:
             payment = _new_payment(order, method, success, now, notify_url)
             for name, value in (details or {}).items():
                 setattr(payment, name, value)
+            if card_fields is not None:
+                # The id is set here, not at flush, so the webhooks raised below carry it.
+                payment.card = SandboxCard(id=razorpay_id("card"), created_at=now,
+                                           **card_fields)
+                payment.card_id = payment.card.id
             session.add(payment)
             if success:
                 events = [RaisedEvent("payment.authorized", {"payment": payment_entity(payment)})]

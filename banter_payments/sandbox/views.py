@@ -189,6 +189,11 @@ def payment_card(request: Request, query: dict, expand: list) -> Any:
 
 
 @api()
+def get_card(request: Request, query: dict, expand: list) -> Any:
+    return _service(request).get_card(_id(request))
+
+
+@api()
 def capture_payment(request: Request, query: dict, expand: list) -> Any:
     return _service(request).capture(
         _id(request), _body(request), notify_url=notify_url(request)
@@ -363,6 +368,7 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], Response]]] = [
     ("payments.get", "/v1/payments/{id}", "GET", get_payment),
     ("payments.edit", "/v1/payments/{id}", "PATCH", edit_payment),
     ("payments.card", "/v1/payments/{id}/card", "GET", payment_card),
+    ("cards.get", "/v1/cards/{id}", "GET", get_card),
     ("payments.capture", "/v1/payments/{id}/capture", "POST", capture_payment),
     ("payments.refund", "/v1/payments/{id}/refund", "POST", refund_payment),
     ("payments.refunds", "/v1/payments/{id}/refunds", "GET", payment_refunds),

@@ -1,7 +1,7 @@
 """metrics: webhook timings, alert states, indexes for the report's range queries
 
 Revision ID: 0007
-Revises: 0017
+Revises: 0004
 Create Date: 2026-12-01 14:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0007'
-down_revision = '0017'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 import webtest
+
+from banter_payments.sandbox.emulator import emulator_service
 
 ORDER_KEYS = [
     "id", "entity", "amount", "amount_paid", "amount_due", "currency", "receipt",
@@ -299,3 +302,22 @@ def test_concurrent_checkouts_of_one_order_pay_it_once(emulator, shop, emu):
     assert [p["id"] for p in payments["items"]] == [paid[0]["razorpay_payment_id"]]
     final = emu.get(f"/v1/orders/{order['id']}").json
     assert (final["status"], final["amount_paid"], final["attempts"]) == ("paid", 20000, 1)
+
+
+def test_the_card_given_to_pay_is_the_payments_card_and_anything_else_is_refused(emulator):
+    service = emulator_service(emulator)
+    order = service.create_order({"amount": 44900, "currency": "INR"})
+    with pytest.raises(ValueError, match="unknown card fields: number"):
+        service.pay(order["id"], {"method": "card"}, notify_url="http://shop.test/hook",
+                    card={"number": "4111111111111111"})
+    with pytest.raises(ValueError, match="a card was given for a upi payment"):
+        service.pay(order["id"], {"method": "upi"}, notify_url="http://shop.test/hook",
+                    card={"last4": "4444"})
+    # Refused before anything was written: the order was never attempted.
+    assert service.get_order(order["id"])["attempts"] == 0
+    answer = service.pay(order["id"], {"method": "card"}, notify_url="http://shop.test/hook",
+                         card={"last4": "4444", "network": "MasterCard", "name": None})
+    card = service.payment_card(answer["razorpay_payment_id"])
+    assert (card["last4"], card["network"], card["name"], card["type"]) == (
+        "4444", "MasterCard", None, "credit")
+    assert service.get_card(card["id"]) == card

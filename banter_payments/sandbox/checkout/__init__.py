@@ -2,8 +2,8 @@
 the modal it opens, and the customer's payment with Razorpay's test inputs.
 
 Included into the emulator's own configuration (``make_emulator``), so it is served
-wherever the emulator is: mounted in the app or standalone. Importing the package stays
-light (the models module is imported by the migrations).
+wherever the emulator is: mounted in the app or standalone. The card a customer types
+becomes the emulator's own card entity (``SandboxCard``), written with its payment.
 """
 
 from __future__ import annotations

@@ -16,13 +16,11 @@ import hmac
 from typing import Any
 
 from banter_payments.clock import utcnow
-from banter_payments.ids import new_id
 
 from ..errors import RazorpayError, not_found
 from ..services import SandboxService
 from ..validation import notes as parse_notes
 from . import inputs
-from .models import SandboxCard, card_entity
 
 INVALID_KEY = "The api key provided is invalid"
 ALREADY_PAID = "Order has already been paid"
@@ -75,10 +73,11 @@ class CheckoutService:
         description = data.get("description")
         if isinstance(description, str) and description.strip():
             details["description"] = description.strip()[:255]
-        card = None
+        card: dict[str, Any] | None = None
         if method == "card":
-            card = inputs.parse_card(data.get("card"), today=today or utcnow().date())
-            succeeds = card.succeeds
+            typed = inputs.parse_card(data.get("card"), today=today or utcnow().date())
+            card = {"name": typed.name, "last4": typed.last4, "network": typed.network}
+            succeeds = typed.succeeds
         elif method == "upi":
             details["vpa"] = inputs.parse_vpa(data.get("vpa"))
             succeeds = details["vpa"].lower() != inputs.FAILING_VPA
@@ -88,26 +87,11 @@ class CheckoutService:
         else:
             details["wallet"] = inputs.parse_choice(data.get("wallet"), inputs.WALLETS, "wallet")
             succeeds = inputs.parse_outcome(data.get("outcome"))
-        if card is not None:
-            details["card_id"] = self._save_card(card)
         outcome = "success" if succeeds else "failure"
         return self.sandbox.pay(
             order["id"], {"outcome": outcome, "method": method},
-            notify_url=notify_url, details=details,
+            notify_url=notify_url, details=details, card=card,
         )
-
-    def card(self, card_id: str) -> dict[str, Any]:
-        with self.sandbox.reader() as session, session.begin():
-            card = session.get(SandboxCard, card_id) if isinstance(card_id, str) else None
-            if card is None:
-                raise not_found()
-            return card_entity(card)
-
-    def payment_card(self, payment_id: str) -> dict[str, Any]:
-        payment = self.sandbox.get_payment(payment_id)
-        if payment["method"] != "card" or not payment["card_id"]:
-            raise RazorpayError("The payment was not made by card", field="payment_id")
-        return self.card(payment["card_id"])
 
     def _order(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
@@ -131,15 +115,6 @@ class CheckoutService:
         if order["status"] == "paid":
             raise RazorpayError(ALREADY_PAID, field="order_id")
         return order
-
-    def _save_card(self, card: inputs.Card) -> str:
-        row = SandboxCard(
-            id=new_id("card"), name=card.name, last4=card.last4, network=card.network,
-            type="credit", issuer=None, international=False, emi=False, created_at=utcnow(),
-        )
-        with self.sandbox.writer() as session, session.begin():
-            session.add(row)
-        return row.id
 
 
 def _check_amount(data: dict[str, Any], order: dict[str, Any]) -> None:

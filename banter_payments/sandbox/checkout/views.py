@@ -1,5 +1,6 @@
-"""The Checkout's routes inside the emulator: the script, the modal's page, its two calls,
-and Razorpay's two card routes.
+"""The Checkout's routes inside the emulator: the script, the modal's page and its two
+calls. The card a customer pays with is read through the API's own card routes
+(``GET /v1/cards/{id}``, ``GET /v1/payments/{id}/card``), like any card payment's.
 
 The script and the modal are served by the emulator itself, as Razorpay serves them
 from its own hosts: mounted in the app they live under ``/_sandbox/razorpay``, served
@@ -18,7 +19,7 @@ from pyramid.config import Configurator
 from pyramid.request import Request
 from pyramid.response import Response
 
-from ..views import _body, api, notify_url
+from ..views import _body, notify_url
 from .services import CheckoutService
 
 CHECKOUT_KEY = "banter_payments.sandbox.checkout"
@@ -69,11 +70,6 @@ def pay(request: Request) -> Response:
     return _json(_checkout(request).pay(_body(request), notify_url=notify_url(request)))
 
 
-@api()
-def get_card(request: Request, query: Any, expand: Any) -> Any:
-    return _checkout(request).card(request.matchdict["id"])
-
-
 def includeme(config: Configurator) -> None:
     from ..config import SERVICE_KEY
 
@@ -91,7 +87,6 @@ def includeme(config: Configurator) -> None:
     for name, pattern, method, view in [
         ("checkout.preferences", "/checkout/preferences", "POST", preferences),
         ("checkout.payments", "/checkout/payments", "POST", pay),
-        ("cards.get", "/v1/cards/{id}", "GET", get_card),
     ]:
         config.add_route(name, pattern, request_method=method)
         config.add_view(view, route_name=name)

@@ -7,8 +7,10 @@ import base64
 import datetime as dt
 import hashlib
 import hmac
+import json
 
 import pytest
+from sqlalchemy import func, select
 
 from banter_payments.sandbox.checkout import inputs
 from banter_payments.sandbox.checkout.services import (
@@ -18,6 +20,7 @@ from banter_payments.sandbox.checkout.services import (
     INVALID_KEY,
     NO_ORDER,
 )
+from banter_payments.sandbox.models import SandboxCard, SandboxWebhook
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
 
 SANDBOX = "/api/payments/_sandbox/razorpay"
@@ -105,6 +108,47 @@ def test_a_card_payment_answers_as_checkout_and_keeps_the_card(testapp, order, f
     flush_webhooks()
     mine = testapp.get(f"/api/payments/orders/{order['id']}", headers=auth("asha")).json
     assert mine["status"] == "paid" and mine["isConfirmed"]
+
+
+@pytest.mark.parametrize(("number", "last4", "network", "status"), [
+    ("4000 0000 0000 0002", "0002", "Visa", "failed"),
+    ("5555 5555 5555 4444", "4444", "MasterCard", "captured"),
+])
+def test_the_card_typed_is_the_payments_one_card_everywhere(testapp, app, order, number, last4,
+                                                            network, status):
+    from banter_payments.sandbox.emulator import emulator_service
+
+    pay(testapp, order, method="card", card=dict(CARD, number=number))
+    [payment] = payments(testapp, order)
+    assert payment["status"] == status
+    card = testapp.get(f"{SANDBOX}/v1/payments/{payment['id']}/card", headers=BASIC).json
+    assert (card["id"], card["entity"], card["name"], card["last4"], card["network"]) == (
+        payment["card_id"], "card", "Asha", last4, network)
+    assert testapp.get(f"{SANDBOX}/v1/cards/{payment['card_id']}", headers=BASIC).json == card
+    expanded = testapp.get(f"{SANDBOX}/v1/payments/{payment['id']}", {"expand[]": "card"},
+                           headers=BASIC).json
+    assert expanded["card"] == card
+    # The webhooks raised with the payment name the same card.
+    with emulator_service(app).reader() as session:
+        bodies = [json.loads(body) for body in session.scalars(select(SandboxWebhook.body))]
+    assert bodies and {b["payload"]["payment"]["entity"]["card_id"] for b in bodies} == {
+        card["id"]}
+
+
+def test_a_refused_card_payment_keeps_no_card(testapp, app, order):
+    from banter_payments.sandbox.emulator import emulator_service
+
+    pay(testapp, order, method="card", card=CARD)
+    pay(testapp, order, status=400, method="card", card=dict(CARD, number="5555555555554444"))
+    [payment] = payments(testapp, order)
+    with emulator_service(app).reader() as session:
+        assert session.scalar(select(func.count()).select_from(SandboxCard)) == 1
+        assert session.scalar(select(SandboxCard.id)) == payment["card_id"]
+
+
+def test_an_unknown_card_does_not_exist_as_razorpay_says(testapp):
+    answer = testapp.get(f"{SANDBOX}/v1/cards/card_00000000000000", headers=BASIC, status=400)
+    assert answer.json["error"]["description"] == "The id provided does not exist"
 
 
 @pytest.mark.parametrize(("body", "field"), [
