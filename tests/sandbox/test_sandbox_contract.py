@@ -61,8 +61,8 @@ def assert_collection(answer: dict, kind: str, count: int) -> list[dict]:
 
 
 @pytest.fixture
-def base_url(emulator, serve_wsgi) -> str:
-    return serve_wsgi(emulator)
+def base_url(emulator, serve) -> str:
+    return serve(emulator)
 
 
 @pytest.fixture

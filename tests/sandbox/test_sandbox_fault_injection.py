@@ -32,7 +32,7 @@ CLIENT_TIMEOUT = 0.2
 
 
 @pytest.fixture
-def gateway_url(make_app, serve_wsgi) -> str:
+def gateway_url(make_app, serve) -> str:
     """A standalone sandbox, 10% of its API calls failing and 10% timing out."""
     emulator = make_app({
         "sandbox.random_seed": "16",
@@ -41,7 +41,7 @@ def gateway_url(make_app, serve_wsgi) -> str:
         "sandbox.fault_timeout_seconds": str(CLIENT_TIMEOUT + 0.15),
         "sandbox.fault_timeout_applied": "0.5",
     })
-    return serve_wsgi(emulator)
+    return serve(emulator)
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ KEY = (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET)
 
 
 @pytest.fixture
-def served(make_app, serve_wsgi):
+def served(make_app, serve):
     """``served(settings)`` → (base URL, SDK client, emulator) of an emulator over HTTP."""
 
     def serve(overrides: dict | None = None):
         app = make_app(overrides)
-        base_url = serve_wsgi(app)
+        base_url = serve(app)
         return base_url, razorpay.Client(auth=KEY, base_url=base_url), app
 
     return serve

@@ -163,8 +163,8 @@ def test_help_shows_the_keys_and_the_checkout_route(capsys):
     assert "/faults" in text
 
 
-def test_the_root_page_describes_the_sandbox(emulator, serve_wsgi):
-    base_url = serve_wsgi(emulator)
+def test_the_root_page_describes_the_sandbox(emulator, serve):
+    base_url = serve(emulator)
     page = requests.get(f"{base_url}/", timeout=10).json()
     assert (page["key_id"], page["key_secret"], page["webhook_secret"], page["base_url"]) == (
         SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, SANDBOX_WEBHOOK_SECRET, base_url)
@@ -173,14 +173,14 @@ def test_the_root_page_describes_the_sandbox(emulator, serve_wsgi):
     assert f"PUT {base_url}/v1/customers/{{id}}" in page["api"]
 
 
-def test_every_api_call_and_every_delivery_attempt_is_logged(make_app, serve_wsgi, caplog):
+def test_every_api_call_and_every_delivery_attempt_is_logged(make_app, serve, caplog):
     import logging
 
     from banter_payments.sandbox.worker import flush_webhooks
 
     app = make_app({"sandbox.webhook_url": "http://127.0.0.1:9/nowhere",
                     "sandbox.webhook_max_attempts": "2"})
-    base_url = serve_wsgi(app)
+    base_url = serve(app)
     client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET), base_url=base_url)
     caplog.set_level(logging.INFO, logger="banter_payments.sandbox")
     order = client.order.create({"amount": 1000, "currency": "INR"})
