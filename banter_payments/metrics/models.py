@@ -21,7 +21,8 @@ from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..models.meta import Base, BigIntKey
-from ..orders.models import Order, Payment
+from ..orders.models import Order
+from ..payments.models import Payment
 from ..refunds.models import Refund
 
 

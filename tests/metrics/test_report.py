@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from banter_payments.metrics.models import WebhookTiming
 from banter_payments.metrics.services import Window, report
-from banter_payments.orders.models import Order, Payment
+from banter_payments.orders.models import Order
+from banter_payments.payments.models import Payment
 from banter_payments.refunds.models import Refund
 
 PREFIX = "/api/payments"

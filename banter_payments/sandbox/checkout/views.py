@@ -69,14 +69,9 @@ def pay(request: Request) -> Response:
     return _json(_checkout(request).pay(_body(request), notify_url=notify_url(request)))
 
 
-@api
-def get_card(request: Request) -> Any:
+@api()
+def get_card(request: Request, _query: dict, _expand: list) -> Any:
     return _checkout(request).card(request.matchdict["id"])
-
-
-@api
-def payment_card(request: Request) -> Any:
-    return _checkout(request).payment_card(request.matchdict["id"])
 
 
 def includeme(config: Configurator) -> None:
@@ -97,7 +92,6 @@ def includeme(config: Configurator) -> None:
         ("checkout.preferences", "/checkout/preferences", "POST", preferences),
         ("checkout.payments", "/checkout/payments", "POST", pay),
         ("cards.get", "/v1/cards/{id}", "GET", get_card),
-        ("payments.card", "/v1/payments/{id}/card", "GET", payment_card),
     ]:
         config.add_route(name, pattern, request_method=method)
         config.add_view(view, route_name=name)
