@@ -19,7 +19,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import zope.sqlalchemy
-from sqlalchemy import Column, Engine, Executable, Table, create_engine, event, literal_column, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    Executable,
+    Table,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import Session, sessionmaker
@@ -126,12 +136,24 @@ class Dialect:
     or an ORM entity; the caller adds ``.values`` and ``.returning``).
     ``advisory_lock``: SQL taking a transaction-scoped lock on a string key, or None
     when the database's write lock already serializes writers.
+    ``upsert(target, conflict_columns, set_)``: ``INSERT INTO target`` that, when a row
+    with the same ``conflict_columns`` exists, updates that row with ``set_`` instead.
+    ``rows_written``: SQL reading this connection's (PostgreSQL: this transaction's)
+    running count of rows written, or None when the database keeps none.
+    ``time_bucket(column, bucket)``: the UTC hour or day (``bucket``) a timestamp column
+    falls in, as a value to group by.
+    ``percentile_disc``: whether the database computes ``percentile_disc(p) WITHIN
+    GROUP (ORDER BY ...)``; where it does not, the caller ranks the values itself.
     (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
     databases that have row locks and leaves it out for SQLite; see ``locked``.)
     """
 
     insert_ignoring: Callable[[Any, Sequence[str]], Any]
     advisory_lock: str | None
+    upsert: Callable[[Any, Sequence[str], dict[str, Any]], Any]
+    rows_written: str | None
+    time_bucket: Callable[[Any, str], Any]
+    percentile_disc: bool
 
 
 def _on_conflict_do_nothing(
@@ -144,15 +166,43 @@ def _on_conflict_do_nothing(
     return build
 
 
+def _on_conflict_do_update(
+        insert: Callable[[Any], Any]) -> Callable[[Any, Sequence[str], dict[str, Any]], Any]:
+    def build(target: Any, conflict_columns: Sequence[str], set_: dict[str, Any]) -> Any:
+        return insert(target).on_conflict_do_update(
+            index_elements=list(conflict_columns), set_=set_)
+
+    return build
+
+
+def _date_trunc_utc(column: Any, bucket: str) -> Any:
+    return func.date_trunc(bucket, func.timezone("UTC", column))
+
+
+def _strftime_bucket(column: Any, bucket: str) -> Any:
+    # SQLite keeps timestamps as naive UTC text (``models.meta.TZDateTime``).
+    pattern = "%Y-%m-%d %H:00:00" if bucket == "hour" else "%Y-%m-%d 00:00:00"
+    return func.strftime(pattern, column)
+
+
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
         insert_ignoring=_on_conflict_do_nothing(postgresql.insert),
         advisory_lock="SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))",
+        upsert=_on_conflict_do_update(postgresql.insert),
+        rows_written="SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                     "FROM pg_stat_xact_user_tables",
+        time_bucket=_date_trunc_utc,
+        percentile_disc=True,
     ),
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE, which is
     # as much as an advisory lock or FOR UPDATE would give.
     "sqlite": Dialect(insert_ignoring=_on_conflict_do_nothing(sqlite.insert),
-                      advisory_lock=None),
+                      advisory_lock=None,
+                      upsert=_on_conflict_do_update(sqlite.insert),
+                      rows_written="SELECT total_changes()",
+                      time_bucket=_strftime_bucket,
+                      percentile_disc=False),
 }
 
 
@@ -226,6 +276,53 @@ def insert_unless_present(session: Session, table: Table, values: dict[str, Any]
     if returning is None:
         return True if inserted is not None else None
     return inserted
+
+
+def upsert_statement(session: Session, target: Any, conflict_columns: Sequence[str],
+                     set_: dict[str, Any]) -> Any:
+    """``INSERT INTO target ... ON CONFLICT (conflict_columns) DO UPDATE SET set_`` for
+    the session's database; add ``.values`` and ``.returning`` and run it with ``write``.
+    For a statement built once and run many times (bind parameters in ``.values``)."""
+    return dialect_of(session).upsert(target, conflict_columns, set_)
+
+
+def upsert(session: Session, table: Table, values: dict[str, Any],
+           conflict_columns: Sequence[str], set_: dict[str, Any],
+           returning: Column | None = None) -> Any:
+    """Insert one row, or, when a row with the same ``conflict_columns`` exists, update
+    that row with ``set_`` (values or SQL expressions such as ``table.c.count + 1``).
+
+    One statement, so two concurrent upserts of the same key never both insert: on
+    PostgreSQL the second waits for the first and then updates what it wrote. Returns the
+    ``returning`` column's value of the row inserted or updated (None when no column is
+    asked for).
+    """
+    statement = upsert_statement(session, table, conflict_columns, set_).values(**values)
+    if returning is None:
+        write(session, statement)
+        return None
+    return write(session, statement.returning(returning)).scalar_one()
+
+
+def rows_written(session: Session) -> int | None:
+    """The running count of rows written on the session's connection (on PostgreSQL:
+    in its transaction), for telling a write from a no-op by difference; None when the
+    database keeps no such count."""
+    sql = dialect_of(session).rows_written
+    if sql is None:
+        return None
+    return int(session.execute(text(sql)).scalar_one())
+
+
+def time_bucket(session: Session, column: Any, bucket: str) -> Any:
+    """A SQL expression naming the UTC ``bucket`` ("hour" or "day") ``column`` falls
+    in; its values are datetimes or ISO text, whichever the database gives."""
+    return dialect_of(session).time_bucket(column, bucket)
+
+
+def computes_percentiles(session: Session) -> bool:
+    """Whether the database computes ``percentile_disc ... WITHIN GROUP``."""
+    return dialect_of(session).percentile_disc
 
 
 def update_returning(session: Session, statement: Any, *columns: Any) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import pathlib
 import re
 import types
 
@@ -48,3 +50,140 @@ def test_an_advisory_lock_only_where_the_database_has_one():
     [(statement, params)] = executed
     assert isinstance(statement, sa.TextClause) and "pg_advisory_xact_lock" in statement.text
     assert params == {"key": "k"}
+
+
+# The helpers on the database the suite runs on (SQLite, or --database-url PostgreSQL).
+
+
+def _tm_session(engine):
+    import transaction
+
+    manager = transaction.TransactionManager(explicit=True)
+    writer, _reader = db.session_factories(engine)
+    return manager, writer
+
+
+def _sequence(dbsession, aggregate_id):
+    from banter_payments.outbox.models import OutboxSequence
+
+    dbsession.expire_all()
+    row = dbsession.get(OutboxSequence, ("order", aggregate_id))
+    return None if row is None else row.last_sequence
+
+
+def test_upsert_inserts_then_updates_the_same_row_and_is_committed(engine, dbsession):
+    """Committed by the transaction manager: a Core upsert alone would be rolled back
+    as read-only."""
+    from banter_payments.outbox.models import OutboxSequence
+
+    table = OutboxSequence.__table__
+    manager, writer = _tm_session(engine)
+    returned = []
+    with manager:
+        session = db.get_tm_session(writer, manager)
+        for _ in range(3):
+            returned.append(db.upsert(
+                session, table,
+                {"aggregate_type": "order", "aggregate_id": "ord_1", "last_sequence": 1},
+                ["aggregate_type", "aggregate_id"],
+                {"last_sequence": table.c.last_sequence + 1},
+                returning=table.c.last_sequence))
+    assert returned == [1, 2, 3]
+    assert _sequence(dbsession, "ord_1") == 3
+    assert _sequence(dbsession, "ord_2") is None
+
+
+def test_upsert_sets_values_on_conflict_and_returns_none_without_returning(dbsession):
+    from banter_payments.outbox.models import OutboxEndpointState
+
+    table = OutboxEndpointState.__table__
+    first = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
+    later = first + dt.timedelta(minutes=1)
+    for error, when in (("boom", first), ("bang", later)):
+        assert db.upsert(dbsession, table,
+                         {"endpoint": "e", "consecutive_failures": 1, "last_error": error,
+                          "updated_at": when},
+                         ["endpoint"], {"last_error": error, "updated_at": when}) is None
+    dbsession.commit()
+    row = dbsession.get(OutboxEndpointState, "e")
+    assert (row.consecutive_failures, row.last_error, row.updated_at) == (1, "bang", later)
+
+
+def test_an_upsert_statement_is_built_once_and_run_with_parameters(dbsession):
+    from banter_payments.outbox.models import OutboxSequence
+
+    table = OutboxSequence.__table__
+    statement = (db.upsert_statement(dbsession, table, ["aggregate_type", "aggregate_id"],
+                                     {"last_sequence": table.c.last_sequence + 1})
+                 .values(aggregate_type="order", aggregate_id=sa.bindparam("i"),
+                         last_sequence=1)
+                 .returning(table.c.last_sequence))
+    results = [db.write(dbsession, statement, {"i": i}).scalar_one()
+               for i in ("a", "b", "a", "a")]
+    assert results == [1, 1, 2, 3]
+
+
+def test_rows_written_counts_this_connections_writes(dbsession):
+    from banter_payments.outbox.models import OutboxSequence
+
+    table = OutboxSequence.__table__
+    before = db.rows_written(dbsession)
+    db.write(dbsession, table.insert(), [
+        {"aggregate_type": "order", "aggregate_id": f"ord_{n}", "last_sequence": 1}
+        for n in range(3)])
+    db.write(dbsession, sa.update(table).where(table.c.aggregate_id == "ord_0")
+             .values(last_sequence=2))
+    dbsession.scalars(sa.select(table.c.aggregate_id)).all()
+    assert db.rows_written(dbsession) - before == 4
+
+
+def _as_utc(value):
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def test_time_bucket_is_the_utc_hour_or_day(dbsession):
+    from banter_payments.outbox.models import OutboxEndpointState
+
+    table = OutboxEndpointState.__table__
+    # 01:30 in India is 20:00 UTC the day before: the bucket is UTC's.
+    when = dt.datetime(2026, 3, 2, 1, 30, 15, tzinfo=dt.timezone(dt.timedelta(hours=5.5)))
+    db.write(dbsession, table.insert().values(endpoint="e", consecutive_failures=0,
+                                              updated_at=when))
+    hour, day = dbsession.execute(sa.select(
+        db.time_bucket(dbsession, table.c.updated_at, "hour"),
+        db.time_bucket(dbsession, table.c.updated_at, "day"))).one()
+    assert _as_utc(hour) == dt.datetime(2026, 3, 1, 20, tzinfo=dt.UTC)
+    assert _as_utc(day) == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+
+
+def test_computes_percentiles_exactly_where_the_database_can(dbsession):
+    numbers = sa.union_all(*[sa.select(sa.literal(n).label("n")) for n in (5, 1, 9, 3)]) \
+        .subquery()
+    query = sa.select(sa.func.percentile_disc(0.5).within_group(numbers.c.n))
+    try:
+        with dbsession.begin_nested():
+            median = dbsession.execute(query).scalar_one()
+    except sa.exc.DBAPIError:
+        median = None
+    assert db.computes_percentiles(dbsession) is (median is not None)
+    if median is not None:
+        assert median == 3
+
+
+def test_no_module_but_db_picks_sql_for_a_database():
+    """A database's SQL is chosen in ``banter_payments/db.py`` only (its ``DIALECTS``):
+    no other module imports a dialect's constructs, tells zope.sqlalchemy about a write
+    itself (``db.write``, ``db.mark_written``) or asks for row locks (``db.locked``)."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    forbidden = re.compile(r"sqlalchemy\.dialects|\bmark_changed\b|with_for_update")
+    offenders = []
+    for package in ("banter_payments", "plugins"):
+        for path in sorted((root / package).rglob("*.py")):
+            if path == root / "banter_payments" / "db.py":
+                continue
+            for number, line in enumerate(path.read_text().splitlines(), 1):
+                if forbidden.search(line):
+                    offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert offenders == []

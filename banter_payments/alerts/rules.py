@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from pyramid.request import Request
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
+from ..db import insert_ignoring_conflict
 from ..events import emit
 from ..metrics.interfaces import outbox_stats
 from ..metrics.services import attempt_totals, lag_percentiles, success_rate
@@ -90,10 +90,8 @@ def measure_all(session: Session, registry, now: dt.datetime) -> list[Measure]:
 
 
 def _ensure_row(session: Session, name: str, now: dt.datetime) -> None:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(AlertState.__table__)
-                    .values(name=name, state="ok", changed_at=now, evaluated_at=now)
-                    .on_conflict_do_nothing(index_elements=["name"]))
+    session.execute(insert_ignoring_conflict(session, AlertState.__table__, ["name"])
+                    .values(name=name, state="ok", changed_at=now, evaluated_at=now))
 
 
 def _move(session: Session, name: str, to_state: str, measure: Measure,

@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ..db import computes_percentiles, time_bucket
 from ..orders.models import Order
 from ..payments.models import Payment
 from ..refunds.models import Refund
@@ -65,10 +66,7 @@ def floor_bucket(when: dt.datetime, bucket: str) -> dt.datetime:
 
 def _bucket_of(session: Session, column, bucket: str):
     """A SQL expression naming the UTC hour or day ``column`` falls in."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.date_trunc(bucket, sa.func.timezone("UTC", column))
-    pattern = "%Y-%m-%d %H:00:00" if bucket == "hour" else "%Y-%m-%d 00:00:00"
-    return sa.func.strftime(pattern, column)
+    return time_bucket(session, column, bucket)
 
 
 def _as_bucket(value: Any) -> dt.datetime:
@@ -167,7 +165,7 @@ def orders_created(session: Session, window: Window) -> dict[str, int]:
 def lag_percentiles(session: Session, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
     """Webhook lag count and p50/p95/p99 (ms) of deliveries received in ``[start, end)``."""
     where = (_within(WebhookTiming.received_at, start, end), WebhookTiming.lag_ms.is_not(None))
-    if session.get_bind().dialect.name == "postgresql":
+    if computes_percentiles(session):
         columns = [sa.func.percentile_disc(p).within_group(WebhookTiming.lag_ms)
                    for _, p in PERCENTILES]
         count, *values = session.execute(
@@ -183,7 +181,7 @@ def lag_by_bucket(session: Session, window: Window) -> dict[dt.datetime, dict[st
     bucket = _bucket_of(session, WebhookTiming.received_at, window.bucket).label("bucket")
     where = (_within(WebhookTiming.received_at, window.start, window.end),
              WebhookTiming.lag_ms.is_not(None))
-    if session.get_bind().dialect.name == "postgresql":
+    if computes_percentiles(session):
         columns = [sa.func.percentile_disc(p).within_group(WebhookTiming.lag_ms)
                    for _, p in PERCENTILES]
         rows = session.execute(sa.select(bucket, sa.func.count(), *columns)

@@ -30,10 +30,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import sessionmaker
 
 from ..clock import utcnow
+from ..db import locked, upsert
 from .interfaces import Channel, DeliveryFailed, Endpoint, OutboundMessage
 from .models import OutboxEndpointState, OutboxMessage
 
@@ -44,7 +44,6 @@ MAX_ERROR_LENGTH = 1000
 _messages = OutboxMessage.__table__
 _states = OutboxEndpointState.__table__
 _earlier = _messages.alias("earlier")
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ class OutboxDeliverer:
         limit = limit or self.policy.batch_size
         with self.factory() as session, session.begin():
             opened, half_open = self._circuits(session, now)
-            candidates = session.execute(
+            candidates = session.execute(locked(
                 sa.select(_messages.c.id, _messages.c.event_id, _messages.c.topic,
                           _messages.c.endpoint, _messages.c.channel, _messages.c.sequence,
                           _messages.c.payload, _messages.c.attempts)
@@ -138,8 +137,8 @@ class OutboxDeliverer:
                            _earlier.c.sequence < _messages.c.sequence,
                            _earlier.c.status == "pending"))
                 .order_by(_messages.c.next_attempt_at, _messages.c.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=_messages)
+                .limit(limit),
+                skip_locked=True, of=_messages)
             ).all()
             probing: set[str] = set()
             kept = []
@@ -271,15 +270,14 @@ class OutboxDeliverer:
 
     def _count_endpoint_failure(self, session, endpoint: str, error: str,
                                 now: dt.datetime) -> int:
-        insert = _UPSERTS[session.get_bind().dialect.name](_states)
-        return session.execute(
-            insert.values(endpoint=endpoint, consecutive_failures=1, last_error=error,
-                          updated_at=now)
-            .on_conflict_do_update(index_elements=["endpoint"], set_={
-                "consecutive_failures": _states.c.consecutive_failures + 1,
-                "last_error": error, "updated_at": now})
-            .returning(_states.c.consecutive_failures)
-        ).scalar_one()
+        return upsert(
+            session, _states,
+            {"endpoint": endpoint, "consecutive_failures": 1, "last_error": error,
+             "updated_at": now},
+            ["endpoint"],
+            {"consecutive_failures": _states.c.consecutive_failures + 1,
+             "last_error": error, "updated_at": now},
+            returning=_states.c.consecutive_failures)
 
     def release(self, messages: list[OutboundMessage]) -> int:
         """Give up the lease on messages not attempted, so any worker takes them now."""

@@ -19,12 +19,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from zope.interface import implementer
-from zope.sqlalchemy import mark_changed
 
 from ..clock import isoformat, utcnow
+from ..db import Dialect, dialect_of, locked, upsert_statement, write
 from ..errors import Conflict, NotFound
 from ..ids import new_id
 from .interfaces import Endpoint, IOutbox
@@ -32,19 +31,18 @@ from .models import OutboxMessage, OutboxSequence
 
 _messages = OutboxMessage.__table__
 _sequences = OutboxSequence.__table__
-_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-_NEXT_SEQUENCE: dict[str, sa.Executable] = {}
+# Built once per database and run with the aggregate as parameters.
+_NEXT_SEQUENCE: dict[Dialect, sa.Executable] = {}
 
 
-def _next_sequence_statement(dialect: str) -> sa.Executable:
+def _next_sequence_statement(session: Session) -> sa.Executable:
+    dialect = dialect_of(session)
     statement = _NEXT_SEQUENCE.get(dialect)
     if statement is None:
-        insert = _UPSERTS[dialect](_sequences)
-        statement = (insert.values(aggregate_type=sa.bindparam("t"),
-                                   aggregate_id=sa.bindparam("i"), last_sequence=1)
-                     .on_conflict_do_update(
-                         index_elements=["aggregate_type", "aggregate_id"],
-                         set_={"last_sequence": _sequences.c.last_sequence + 1})
+        statement = (upsert_statement(session, _sequences, ["aggregate_type", "aggregate_id"],
+                                      {"last_sequence": _sequences.c.last_sequence + 1})
+                     .values(aggregate_type=sa.bindparam("t"),
+                             aggregate_id=sa.bindparam("i"), last_sequence=1)
                      .returning(_sequences.c.last_sequence))
         _NEXT_SEQUENCE[dialect] = statement
     return statement
@@ -52,8 +50,8 @@ def _next_sequence_statement(dialect: str) -> sa.Executable:
 
 def next_sequence(session: Session, aggregate_type: str, aggregate_id: str) -> int:
     """The aggregate's next sequence number, taken in the caller's transaction."""
-    statement = _next_sequence_statement(session.get_bind().dialect.name)
-    return session.execute(statement, {"t": aggregate_type, "i": aggregate_id}).scalar_one()
+    return write(session, _next_sequence_statement(session),
+                 {"t": aggregate_type, "i": aggregate_id}).scalar_one()
 
 
 @implementer(IOutbox)
@@ -93,11 +91,10 @@ class Outbox:
         shared = {"event_id": event_id, "topic": topic, "aggregate_type": aggregate_type,
                   "aggregate_id": aggregate_id, "payload": payload}
         sequence = next_sequence(session, aggregate_type, aggregate_id)
-        session.execute(_messages.insert(), [{
+        write(session, _messages.insert(), [{
             **row, **shared, "sequence": sequence, "status": "pending", "attempts": 0,
             "next_attempt_at": now, "created_at": now, "updated_at": now,
         } for row in rows])
-        mark_changed(session)
         return event_id
 
 
@@ -111,7 +108,9 @@ def retry_message(session: Session, message_id: str, *,
     A delivered message is a conflict: delivering it again is the receiver's replay to
     ask for, not ours to decide.
     """
-    message = session.get(OutboxMessage, message_id, with_for_update=True)
+    message = session.scalars(
+        locked(sa.select(OutboxMessage).where(OutboxMessage.id == message_id))
+    ).one_or_none()
     if message is None:
         raise NotFound("No such outbox message.")
     if message.status == "delivered":
@@ -138,9 +137,7 @@ def retry_dead(session: Session, *, endpoint: str | None = None, topic: str | No
         statement = statement.where(_messages.c.endpoint == endpoint)
     if topic:
         statement = statement.where(_messages.c.topic == topic)
-    count = session.execute(statement).rowcount
-    mark_changed(session)
-    return count
+    return write(session, statement).rowcount
 
 
 def delete_delivered(session: Session, *, older_than: dt.datetime, limit: int = 1000) -> int:
@@ -152,11 +149,9 @@ def delete_delivered(session: Session, *, older_than: dt.datetime, limit: int = 
     ids = sa.select(_messages.c.id).where(
         _messages.c.status == "delivered", _messages.c.delivered_at < older_than,
     ).order_by(_messages.c.delivered_at).limit(limit)
-    count = session.execute(
-        sa.delete(_messages).where(_messages.c.id.in_(ids.scalar_subquery()))
+    return write(
+        session, sa.delete(_messages).where(_messages.c.id.in_(ids.scalar_subquery()))
     ).rowcount
-    mark_changed(session)
-    return count
 
 
 def message_to_json(message: OutboxMessage) -> dict[str, Any]:

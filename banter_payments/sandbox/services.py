@@ -22,7 +22,7 @@ from sqlalchemy import Engine, Select, exists, select
 from sqlalchemy.orm import Session
 
 from banter_payments.clock import utcnow
-from banter_payments.db import make_engine, session_factories
+from banter_payments.db import locked, make_engine, session_factories
 
 from .config import SandboxConfig
 from .entities import (
@@ -651,7 +651,7 @@ def _get(session: Session, model: type, entity_id: str, *, lock: bool = False) -
         raise not_found()
     query = select(model).where(model.id == entity_id)
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     row = session.scalars(query).one_or_none()
     if row is None:
         raise not_found()

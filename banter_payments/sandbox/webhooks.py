@@ -33,6 +33,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from banter_payments.clock import utcnow
+from banter_payments.db import locked
 from banter_payments.settings import SETTINGS
 
 from .config import SandboxConfig
@@ -231,11 +232,11 @@ def _claim(
     if not include_future:
         due = and_(due, SandboxWebhook.deliver_at <= now)
     abandoned = and_(SandboxWebhook.status == "delivering", SandboxWebhook.lease_until < now)
-    query = (
+    query = locked(
         select(SandboxWebhook)
         .where(or_(due, abandoned))
-        .order_by(SandboxWebhook.deliver_at, SandboxWebhook.id)
-        .with_for_update(skip_locked=True)
+        .order_by(SandboxWebhook.deliver_at, SandboxWebhook.id),
+        skip_locked=True,
     )
     if limit is not None:
         query = query.limit(limit)

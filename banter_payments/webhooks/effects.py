@@ -7,32 +7,15 @@ work is measured where it happens, whatever handler (a plugin's too) did it:
 
 - the events emitted while they ran (``OrderPaid``, ``RefundProcessed``...), named with
   their object's id: "paid order ord_..."; and
-- the rows they wrote, from the database's own counter for this connection (SQLite's
-  ``total_changes()``, PostgreSQL's ``pg_stat_xact_user_tables`` of this transaction),
-  so that a webhook that wrote without announcing anything is not "changed nothing".
+- the rows they wrote, from the database's own counter for this connection
+  (``banter_payments.db.rows_written``), so that a webhook that wrote without
+  announcing anything is not "changed nothing".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-_COUNTERS = {
-    "sqlite": "SELECT total_changes()",
-    "postgresql": "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
-                  "FROM pg_stat_xact_user_tables",
-}
-
-
-def rows_written(session: Session) -> int | None:
-    """The connection's running count of rows written (None: no counter here)."""
-    statement = _COUNTERS.get(session.get_bind().dialect.name)
-    if statement is None:
-        return None
-    return int(session.execute(sa.text(statement)).scalar_one())
 
 
 def _name(event: Any) -> str:

@@ -15,16 +15,14 @@ from __future__ import annotations
 import ipaddress
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from zope.sqlalchemy import mark_changed
 
 from ..clock import utcnow
+from ..db import upsert
 from .models import WebhookRefusal
 
 OTHER_SOURCES = "other"
 _refusals = WebhookRefusal.__table__
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def refusal_reason(signature: str | None) -> str:
@@ -42,16 +40,12 @@ def sender_network(address: str | None) -> str:
 
 
 def _count(session: Session, day, reason: str, source: str, now) -> int:
-    insert = _INSERTS[session.get_bind().dialect.name](_refusals)
-    statement = insert.values(day=day, reason=reason, source=source, count=1,
-                              first_seen_at=now, last_seen_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=["day", "reason", "source"],
-        set_={"count": _refusals.c.count + 1, "last_seen_at": now},
-    ).returning(_refusals.c.count)
-    count = session.execute(statement).scalar_one()
-    mark_changed(session)
-    return count
+    return upsert(session, _refusals,
+                  {"day": day, "reason": reason, "source": source, "count": 1,
+                   "first_seen_at": now, "last_seen_at": now},
+                  ["day", "reason", "source"],
+                  {"count": _refusals.c.count + 1, "last_seen_at": now},
+                  returning=_refusals.c.count)
 
 
 def record_refusal(session: Session, settings, *, reason: str, address: str | None) -> bool:

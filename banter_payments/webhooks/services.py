@@ -40,12 +40,12 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..db import insert_unless_present, locked, write
+from ..db import insert_unless_present, locked, rows_written, write
 from ..events import EventSink
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
 from ..storable import storable_document, storable_text
-from .effects import describe, rows_written
+from .effects import describe
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
 from .refusals import record_refusal, refusal_reason
 from .registry import IgnoreEvent, RejectEvent, handlers_for
