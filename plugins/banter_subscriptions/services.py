@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from banter_payments.clock import isoformat, utcnow
-from banter_payments.db import locked, lock_key
+from banter_payments.db import lock_key, locked
 from banter_payments.errors import (
     Conflict,
     GatewayError,
@@ -259,7 +259,10 @@ class SubscriptionService:
         seen = (paid, at or sub.snapshot_at or EPOCH)
         if seen < held or (seen == held and status == sub.status and at is not None):
             return False
-        if not allowed(sub.status, status):
+        # A snapshot of a later paid cycle is ahead of everything we hold, whatever
+        # status it reports; within one cycle only the table's moves are forward.
+        if not (paid > sub.paid_count and status not in ("created", "authenticated")) \
+                and not allowed(sub.status, status):
             return False
         before = sub.status
         sub.status = status

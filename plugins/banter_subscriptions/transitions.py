@@ -3,7 +3,8 @@
 Razorpay's statuses and the moves between them that go forward. Webhooks arrive late,
 twice and out of order, and their subscription entity is a snapshot; a snapshot is
 applied only when it is not older than what we hold (``paid_count`` first, then the
-event's time) and its status is a move this table allows. ``cancelled``, ``completed``
+event's time) and its status is a move this table allows (or it is of a later paid
+cycle, which is ahead of anything we hold). ``cancelled``, ``completed``
 and ``expired`` are final.
 """
 
@@ -21,7 +22,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "active": frozenset({"pending", "halted", "paused", "cancelled", "completed"}),
     "pending": frozenset({"active", "halted", "cancelled", "completed"}),
     "halted": frozenset({"active", "cancelled", "completed"}),
-    "paused": frozenset({"active", "cancelled", "completed"}),
+    "paused": frozenset({"active", "pending", "halted", "cancelled", "completed"}),
     "cancelled": frozenset(),
     "completed": frozenset(),
     "expired": frozenset(),

@@ -58,8 +58,9 @@ class Flow:
                                       headers=self.auth(user), status=status).json
 
     def entitlement(self, user, now=None):
-        from banter_payments.jobs import Job
         from banter_subscriptions.interfaces import ISubscriptionService
+
+        from banter_payments.jobs import Job
 
         with Job(self.registry) as job, job.tm:
             return job.find_service(ISubscriptionService).entitlement(user, "premium", now)

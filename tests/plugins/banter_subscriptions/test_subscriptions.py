@@ -2,6 +2,7 @@
 against the sandbox's Subscriptions, webhooks included."""
 
 import datetime as dt
+from itertools import pairwise
 
 import sqlalchemy as sa
 from banter_subscriptions.models import Subscription, SubscriptionCharge
@@ -74,7 +75,7 @@ def test_webhooks_alone_make_premium_and_charged_cycles_renew_it(flow, dbsession
                                 .order_by(SubscriptionCharge.cycle_start)).all()
     assert len(charges) == 4
     assert all(c.razorpay_invoice_id for c in charges)
-    assert all(a.cycle_end == b.cycle_start for a, b in zip(charges, charges[1:]))
+    assert all(a.cycle_end == b.cycle_start for a, b in pairwise(charges))
 
 
 def test_duplicated_and_shuffled_webhooks_apply_once(settings, flow, dbsession):
@@ -188,9 +189,10 @@ def test_a_price_change_makes_a_new_gateway_plan(settings, flow, dbsession):
     from banter_subscriptions.models import GatewayPlan
 
     first = flow.subscribed("jay")
-    from banter_payments.jobs import Job
     from banter_subscriptions.directives import plans
     from banter_subscriptions.interfaces import ISubscriptionService
+
+    from banter_payments.jobs import Job
 
     catalog = plans(flow.registry)
     old = catalog["premium.monthly"]
@@ -202,7 +204,8 @@ def test_a_price_change_makes_a_new_gateway_plan(settings, flow, dbsession):
     rows = dbsession.scalars(sa.select(GatewayPlan).order_by(GatewayPlan.amount)).all()
     assert [row.amount for row in rows] == [9900, 12900]
     assert first["amount"] == 9900 and second["amount"] == 12900
+    old_plan_id = rows[0].razorpay_plan_id
     dbsession.rollback()  # SQLite: let the job write
     with Job(flow.registry, host_url="http://localhost:80") as job, job.tm:
         service = job.find_service(ISubscriptionService)
-        assert service.gateway_plan(old).razorpay_plan_id == rows[0].razorpay_plan_id
+        assert service.gateway_plan(old).razorpay_plan_id == old_plan_id
