@@ -7,6 +7,7 @@ import pytest
 import razorpay
 import requests
 import waitress.server
+
 from banter_payments import main
 from banter_payments.sandbox.subscriptions import subscription_signature
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
