@@ -49,6 +49,12 @@ def test_subscribe_checkout_verify_and_premium(flow, dbsession):
     assert flow.entitlement("alice")["active"] is True
     wallet = flow.testapp.get(f"{API}/wallet", headers=flow.auth("alice")).json
     assert "premium" in wallet["entitlements"]
+    premium = flow.testapp.get(f"{API}/subscriptions/premium",
+                               headers=flow.auth("alice")).json
+    assert premium == {"isPremium": True, "premiumUntil": verified["premiumUntil"],
+                       "plan": "premium.monthly"}
+    nobody = flow.testapp.get(f"{API}/subscriptions/premium", headers=flow.auth("zed")).json
+    assert nobody == {"isPremium": False, "premiumUntil": None, "plan": None}
 
     # The webhooks of the same checkout change nothing more: one charge.
     assert flow.flush() >= 3
