@@ -65,6 +65,17 @@ class Flow:
         with Job(self.registry) as job, job.tm:
             return job.find_service(ISubscriptionService).entitlement(user, "premium", now)
 
+    def deliveries(self):
+        """The sandbox's outbox: {status: count} over every copy of every event."""
+        import sqlalchemy as sa
+        from banter_payments.sandbox.emulator import emulator_service
+
+        service = emulator_service(self.registry["banter_payments.sandbox.emulator"])
+        with service.reader() as session, session.begin():
+            rows = session.execute(sa.text(
+                "SELECT status, count(*) FROM sandbox_webhooks GROUP BY status")).all()
+        return dict(rows)
+
     def remote(self, razorpay_subscription_id):
         from banter_payments.gateway.interfaces import IPaymentGateway
         from banter_payments.jobs import Job

@@ -77,6 +77,8 @@ def test_webhooks_alone_make_premium_and_charged_cycles_renew_it(flow, dbsession
         assert shown["paidCount"] == remote["paid_count"] == cycle
         assert iso(shown["premiumUntil"]) == from_unix(remote["current_end"]) + GRACE
         assert flow.entitlement("bob", now=flow.now())["active"] is True
+    # Every event (subscription.*, invoice.paid, payment.captured) was answered 2xx.
+    assert list(flow.deliveries()) == ["delivered"]
     charges = dbsession.scalars(sa.select(SubscriptionCharge)
                                 .order_by(SubscriptionCharge.cycle_start)).all()
     assert len(charges) == 4
