@@ -55,6 +55,10 @@ class IPaymentGateway(Interface):
     def fetch_subscription(razorpay_subscription_id):
         """The subscription entity, as of now."""
 
+    def fetch_subscription_invoices(razorpay_subscription_id):
+        """Every invoice of the subscription (a list of invoice entities): one a cycle,
+        with its ``payment_id``, ``billing_start`` and ``billing_end`` once paid."""
+
     def cancel_subscription(razorpay_subscription_id, at_cycle_end):
         """Cancel at once, or at the end of the current cycle; returns the entity."""
 

@@ -121,6 +121,14 @@ class RazorpayGateway:
         return self._call("fetch a subscription", self.client.subscription.fetch,
                           razorpay_subscription_id)
 
+    def fetch_subscription_invoices(self, razorpay_subscription_id: str) -> list[dict]:
+        collection = self._call("list a subscription's invoices", self.client.invoice.all,
+                                {"subscription_id": razorpay_subscription_id})
+        items = collection.get("items")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise GatewayError("Razorpay answered something unusable to list invoices.")
+        return items
+
     def cancel_subscription(self, razorpay_subscription_id: str, at_cycle_end: bool) -> dict:
         return self._call("cancel a subscription", self.client.subscription.cancel,
                           razorpay_subscription_id,

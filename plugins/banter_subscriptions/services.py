@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -337,6 +337,23 @@ class SubscriptionService:
                                              charge=charge))
         return charge
 
+    def _count_charges(self, sub: Subscription) -> int:
+        return self.session.scalar(select(func.count()).select_from(SubscriptionCharge)
+                                   .where(SubscriptionCharge.subscription_id == sub.id))
+
+    def _record_invoice(self, sub: Subscription, invoice: dict[str, Any]
+                        ) -> SubscriptionCharge | None:
+        if invoice.get("status") != "paid" or invoice.get("subscription_id") != \
+                sub.razorpay_subscription_id or not isinstance(invoice.get("payment_id"), str):
+            return None
+        start = from_unix(invoice.get("billing_start"))
+        end = from_unix(invoice.get("billing_end"))
+        if not (start and end):
+            return None
+        payment = {"id": invoice["payment_id"], "amount": invoice.get("amount_paid"),
+                   "currency": invoice.get("currency")}
+        return self.record_charge(sub, payment, invoice.get("id"), start, end)
+
     def _end_premium(self, sub: Subscription, at: dt.datetime) -> None:
         """Premium ends at ``at`` (never later than it would have)."""
         if sub.premium_until is None or sub.premium_until <= at:
@@ -384,6 +401,12 @@ class SubscriptionService:
             Subscription.id == subscription_id))).one()
         remote = self.gateway.fetch_subscription(sub.razorpay_subscription_id)
         changed = self.apply_snapshot(sub, remote, None)
+        recorded = self._count_charges(sub)
+        if isinstance(remote.get("paid_count"), int) and remote["paid_count"] > recorded:
+            # Charges whose webhooks never came: the paid invoices say what each bought.
+            for invoice in self.gateway.fetch_subscription_invoices(
+                    sub.razorpay_subscription_id):
+                changed |= self._record_invoice(sub, invoice) is not None
         lapsed = sub.premium_until is not None and sub.premium_until <= now
         return changed, lapsed
 
