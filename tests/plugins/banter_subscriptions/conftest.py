@@ -68,6 +68,7 @@ class Flow:
     def deliveries(self):
         """The sandbox's outbox: {status: count} over every copy of every event."""
         import sqlalchemy as sa
+
         from banter_payments.sandbox.emulator import emulator_service
 
         service = emulator_service(self.registry["banter_payments.sandbox.emulator"])

@@ -9,9 +9,10 @@ import random
 
 import pytest
 import sqlalchemy as sa
-from banter_payments.jobs import Job
 from banter_subscriptions.models import Subscription, SubscriptionCharge
 from banter_subscriptions.scripts import check_subscriptions
+
+from banter_payments.jobs import Job
 
 GRACE = dt.timedelta(days=1)
 
