@@ -44,7 +44,7 @@ from .services import CHECKOUT_FIELDS, SandboxService, _capture, _new_payment
 from .subscription_models import SandboxClock, SandboxInvoice, SandboxPlan, SandboxSubscription
 from .validation import amount, choice, currency, flag, notes, parse_object, text
 from .views import _authenticate, _body, _json, notify_url
-from .webhooks import RaisedEvent
+from .webhooks import RaisedEvent, enqueue
 
 PERIODS = ("daily", "weekly", "monthly", "yearly")
 # Razorpay retries a failed charge on the following days; after these it halts.
@@ -279,17 +279,17 @@ class SubscriptionsEmulator:
         for sub_id in due:
             with self.service.writer() as session, session.begin():
                 sub = _get(session, SandboxSubscription, sub_id, lock=True)
-                events: list[RaisedEvent] = []
                 while sub.status in CHARGEABLE and sub.charge_at and sub.charge_at <= now:
                     at = sub.charge_at
                     if sub.cancel_at_cycle_end and sub.status == "active":
-                        events += self._cancel(sub, at=sub.current_end or at)
+                        at = sub.current_end or at
+                        self._enqueue(session, self._cancel(sub, at=at), sub, target, at)
                         break
                     outcome = self._next_outcome(sub)
-                    events += self._charge(session, sub, at, outcome == "success", "card",
-                                           target)
+                    events = self._charge(session, sub, at, outcome == "success", "card",
+                                          target)
+                    self._enqueue(session, events, sub, target, at)
                     report["charged" if outcome == "success" else "failed"] += 1
-                self.service._enqueue(session, events, sub.notify_url or target, now)
         self.service.on_enqueue()
         return report
 
@@ -360,7 +360,7 @@ class SubscriptionsEmulator:
                                       {"subscription": subscription_entity(sub)})]
             else:
                 events = self._cancel(sub, at=now)
-            self.service._enqueue(session, events, sub.notify_url or target, now)
+            self._enqueue(session, events, sub, target, now)
             entity = subscription_entity(sub)
         self.service.on_enqueue()
         return entity
@@ -414,7 +414,7 @@ class SubscriptionsEmulator:
                                                         target)
                 events = [RaisedEvent("payment.failed", {"payment": self._payment(
                     payment, invoice)})]
-            self.service._enqueue(session, events, sub.notify_url or target, now)
+            self._enqueue(session, events, sub, target, now)
         self.service.on_enqueue()
         if success:
             return {"razorpay_payment_id": payment_id, "razorpay_subscription_id": sub_id,
@@ -427,6 +427,15 @@ class SubscriptionsEmulator:
             "metadata": {"payment_id": payment.id, "subscription_id": sub_id}}}
 
     # The cycle
+
+    def _enqueue(self, session: Session, events: list[RaisedEvent],
+                 sub: SandboxSubscription, target: str, at: dt.datetime) -> None:
+        """Events that happened at sandbox time ``at``, due for delivery from now (the
+        real clock the delivery worker runs on)."""
+        service = self.service
+        enqueue(session, service.config, service.random, events,
+                target_url=service.config.webhook_url or sub.notify_url or target,
+                now=utcnow(), happened_at=at)
 
     def _next_outcome(self, sub: SandboxSubscription) -> str:
         if sub.queued_outcomes:
