@@ -4,7 +4,6 @@ webhooks are delivered."""
 from collections import Counter
 
 import pytest
-from banter_payments.events import Committed
 from banter_subscriptions.events import (
     SubscriptionActivated,
     SubscriptionCancelled,
@@ -13,6 +12,8 @@ from banter_subscriptions.events import (
     SubscriptionPaymentFailed,
 )
 from pyramid.config import Configurator
+
+from banter_payments.events import Committed
 
 
 @pytest.fixture
