@@ -39,3 +39,30 @@ class IPaymentGateway(Interface):
 
     def verify_payment_signature(razorpay_order_id, razorpay_payment_id, signature):
         """True when ``signature`` is Razorpay's checkout signature for the pair."""
+
+    # Subscriptions (Razorpay Subscriptions: plans are immutable, a subscription is
+    # charged by Razorpay every cycle and reported by webhooks).
+
+    def create_plan(period, interval, name, amount, currency, notes):
+        """Create a Razorpay plan; returns the plan entity (its ``id`` is ``plan_...``)."""
+
+    def fetch_plan(razorpay_plan_id):
+        """The plan entity."""
+
+    def create_subscription(razorpay_plan_id, total_count, notes, customer_notify):
+        """Create a subscription on a plan; returns the subscription entity."""
+
+    def fetch_subscription(razorpay_subscription_id):
+        """The subscription entity, as of now."""
+
+    def fetch_subscription_invoices(razorpay_subscription_id):
+        """Every invoice of the subscription (a list of invoice entities): one a cycle,
+        with its ``payment_id``, ``billing_start`` and ``billing_end`` once paid."""
+
+    def cancel_subscription(razorpay_subscription_id, at_cycle_end):
+        """Cancel at once, or at the end of the current cycle; returns the entity."""
+
+    def verify_subscription_signature(razorpay_subscription_id, razorpay_payment_id,
+                                      signature):
+        """True when ``signature`` is Checkout's subscription signature:
+        HMAC(key_secret, ``payment_id|subscription_id``)."""

@@ -92,10 +92,51 @@ class RazorpayGateway:
 
     def verify_payment_signature(self, razorpay_order_id: str, razorpay_payment_id: str,
                                  signature: str) -> bool:
-        expected = hmac.new(self._key_secret.encode(),
-                            f"{razorpay_order_id}|{razorpay_payment_id}".encode(),
+        return self._signed(f"{razorpay_order_id}|{razorpay_payment_id}", signature)
+
+    def _signed(self, message: str, signature: str) -> bool:
+        expected = hmac.new(self._key_secret.encode(), message.encode(),
                             hashlib.sha256).hexdigest()
         # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError, and a
         # client may send anything.
         return hmac.compare_digest(expected.encode(),
                                    signature.encode("utf-8", "surrogatepass"))
+
+    # Subscriptions
+
+    def create_plan(self, period: str, interval: int, name: str, amount: int,
+                    currency: str, notes: dict) -> dict:
+        data = {"period": period, "interval": interval, "notes": notes,
+                "item": {"name": name, "amount": amount, "currency": currency}}
+        return self._call("create a plan", self.client.plan.create, data)
+
+    def fetch_plan(self, razorpay_plan_id: str) -> dict:
+        return self._call("fetch a plan", self.client.plan.fetch, razorpay_plan_id)
+
+    def create_subscription(self, razorpay_plan_id: str, total_count: int, notes: dict,
+                            customer_notify: bool) -> dict:
+        data = {"plan_id": razorpay_plan_id, "total_count": total_count, "notes": notes,
+                "customer_notify": 1 if customer_notify else 0}
+        return self._call("create a subscription", self.client.subscription.create, data)
+
+    def fetch_subscription(self, razorpay_subscription_id: str) -> dict:
+        return self._call("fetch a subscription", self.client.subscription.fetch,
+                          razorpay_subscription_id)
+
+    def fetch_subscription_invoices(self, razorpay_subscription_id: str) -> list[dict]:
+        collection = self._call("list a subscription's invoices", self.client.invoice.all,
+                                {"subscription_id": razorpay_subscription_id})
+        items = collection.get("items")
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise GatewayError("Razorpay answered something unusable to list invoices.")
+        return items
+
+    def cancel_subscription(self, razorpay_subscription_id: str, at_cycle_end: bool) -> dict:
+        return self._call("cancel a subscription", self.client.subscription.cancel,
+                          razorpay_subscription_id,
+                          {"cancel_at_cycle_end": 1 if at_cycle_end else 0})
+
+    def verify_subscription_signature(self, razorpay_subscription_id: str,
+                                      razorpay_payment_id: str, signature: str) -> bool:
+        # Payment first, unlike the order checkout's signature.
+        return self._signed(f"{razorpay_payment_id}|{razorpay_subscription_id}", signature)

@@ -30,6 +30,7 @@ CORE_MODEL_MODULES = (
     "banter_payments.idempotency.models",
     "banter_payments.refunds.models",
     "banter_payments.sandbox.models",
+    "banter_payments.sandbox.subscription_models",
     "banter_payments.ledger.models",
     "banter_payments.wallet.models",
     "banter_payments.webhooks.models",

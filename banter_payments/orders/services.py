@@ -61,6 +61,9 @@ def create_catalog_order(request: Request, identity: Identity, sku: str) -> Orde
     item = catalog(request.registry).get(sku)
     if item is None:
         raise ValidationFailed(details={"sku": f"unknown sku {sku!r}"})
+    if item.kind == "subscription":  # recurring: sold only as a subscription
+        raise ValidationFailed(details={"sku": f"{sku!r} is a subscription plan: "
+                                               f"subscribe to it instead"})
     return _create(request, _catalog_order(item, identity.user_id))
 
 

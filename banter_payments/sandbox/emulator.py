@@ -42,6 +42,7 @@ def make_emulator(settings: Mapping[str, Any]) -> Router:
     config.registry[SERVICE_KEY] = service
     config.include(views.includeme)
     config.include("banter_payments.sandbox.checkout")
+    config.include("banter_payments.sandbox.subscriptions")
     return config.make_wsgi_app()
 
 

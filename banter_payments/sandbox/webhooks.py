@@ -96,13 +96,17 @@ def enqueue(
     *,
     target_url: str,
     now: dt.datetime,
+    happened_at: dt.datetime | None = None,
 ) -> list[str]:
-    """Write ``events`` (raised together, in this order) to the outbox; return their ids."""
+    """Write ``events`` (raised together, in this order) to the outbox; return their ids.
+
+    ``happened_at`` is the events' ``created_at`` when it is not ``now`` (a charge the
+    sandbox clock made at a simulated moment, delivered from now on)."""
     base = now + dt.timedelta(seconds=config.webhook_delay)
     event_ids = []
     for raised in events:
         event_id = razorpay_id("evt")
-        body = event_body(raised.event, raised.payload, unix(now),
+        body = event_body(raised.event, raised.payload, unix(happened_at or now),
                           account=account_id(config.key_id))
         signature = sign(body, config.webhook_secret)
         dropped = config.webhook_drop_rate > 0 and rng.random() < config.webhook_drop_rate

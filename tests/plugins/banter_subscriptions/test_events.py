@@ -1,0 +1,65 @@
+"""The facts subscriptions announce, once each, after commit, however often their
+webhooks are delivered."""
+
+from collections import Counter
+
+import pytest
+from banter_subscriptions.events import (
+    SubscriptionActivated,
+    SubscriptionCancelled,
+    SubscriptionCharged,
+    SubscriptionHalted,
+    SubscriptionPaymentFailed,
+)
+from pyramid.config import Configurator
+
+from banter_payments.events import Committed
+
+
+@pytest.fixture
+def settings(settings):
+    settings["sandbox.webhook_duplicates"] = "3"
+    return settings
+
+
+@pytest.fixture
+def announced(app):
+    seen = Counter()
+    config = Configurator(registry=app.registry)
+    for event in (SubscriptionActivated, SubscriptionCharged, SubscriptionPaymentFailed,
+                  SubscriptionHalted, SubscriptionCancelled):
+        config.add_subscriber(lambda committed: seen.update([type(committed.event).__name__]),
+                              Committed, for_event=event)
+    config.commit()
+    return seen
+
+
+def test_each_fact_once_after_commit(flow, announced):
+    sub = flow.subscribe("olga")
+    flow.verify("olga", flow.checkout(sub["razorpaySubscriptionId"]))
+    flow.flush()
+    assert announced == Counter(SubscriptionActivated=1, SubscriptionCharged=1)
+    flow.advance("P1M")
+    flow.flush()
+    assert announced["SubscriptionCharged"] == 2
+    flow.outcomes(sub["razorpaySubscriptionId"], outcome="failure")
+    flow.advance("P1M")
+    flow.flush()
+    assert announced["SubscriptionPaymentFailed"] == 1
+    flow.advance("P5D")  # the three daily retries fail too
+    flow.flush()
+    # Three pending retries and the halt, each with its failed payment.
+    assert announced["SubscriptionPaymentFailed"] == 4
+    assert announced["SubscriptionHalted"] == 1
+    flow.cancel("olga", sub["id"], at_cycle_end=False)
+    flow.flush()
+    assert announced == Counter(SubscriptionActivated=1, SubscriptionCharged=2,
+                                SubscriptionPaymentFailed=4, SubscriptionHalted=1,
+                                SubscriptionCancelled=1)
+
+
+def test_nothing_is_announced_for_a_refused_request(flow, announced):
+    sub = flow.subscribe("pat")
+    paid = flow.checkout(sub["razorpaySubscriptionId"])
+    flow.verify("pat", dict(paid, razorpay_signature="f" * 64), status=400)
+    assert announced == Counter()
