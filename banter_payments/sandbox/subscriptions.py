@@ -34,7 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banter_payments.clock import utcnow
-from banter_payments.ids import new_id
+from banter_payments.sandbox.ids import razorpay_id
 
 from .config import SERVICE_KEY
 from .entities import collection, order_entity, payment_entity, unix
@@ -299,7 +299,7 @@ class SubscriptionsEmulator:
         body = parse_object(data, PLAN_FIELDS, required=("period", "interval", "item"))
         item = body["item"]
         with self.service.writer() as session, session.begin():
-            plan = SandboxPlan(id=new_id("plan"), period=body["period"],
+            plan = SandboxPlan(id=razorpay_id("plan"), period=body["period"],
                                interval_count=body["interval"], name=item["name"],
                                description=item.get("description"), amount=item["amount"],
                                currency=item["currency"], notes=body.get("notes", {}),
@@ -326,7 +326,7 @@ class SubscriptionsEmulator:
                 raise RazorpayError("The id provided does not exist", field="plan_id")
             now = self.now(session)
             sub = SandboxSubscription(
-                id=new_id("sub"), plan_id=plan.id, status="created", quantity=1,
+                id=razorpay_id("sub"), plan_id=plan.id, status="created", quantity=1,
                 total_count=body["total_count"], paid_count=0, auth_attempts=0,
                 failed_attempts=0, customer_notify=body.get("customer_notify", True),
                 notes=body.get("notes", {}), start_at=body.get("start_at"),
@@ -465,13 +465,13 @@ class SubscriptionsEmulator:
             .with_for_update()).one_or_none()
         if invoice is None:
             start = at if sub.paid_count == 0 or sub.current_end is None else sub.current_end
-            order = SandboxOrder(id=new_id("order"), amount=plan.amount, amount_paid=0,
+            order = SandboxOrder(id=razorpay_id("order"), amount=plan.amount, amount_paid=0,
                                  currency=plan.currency, receipt=None,
                                  notes={"subscription_id": sub.id}, auto_capture=True,
                                  status="created", attempts=0, created_at=at)
             session.add(order)
             invoice = SandboxInvoice(
-                id=new_id("inv"), subscription_id=sub.id, order_id=order.id,
+                id=razorpay_id("inv"), subscription_id=sub.id, order_id=order.id,
                 payment_id=None, status="issued", amount=plan.amount, amount_paid=0,
                 currency=plan.currency, billing_start=start,
                 billing_end=add_period(start, plan.period, plan.interval_count),

@@ -10,14 +10,15 @@ from banter_subscriptions.models import Subscription, SubscriptionCharge
 from banter_subscriptions.scripts import check_subscriptions
 
 from banter_payments.jobs import Job
+from banter_payments.sandbox.ids import account_id
 from banter_payments.sandbox.webhooks import event_body, sign
-from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
+from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_WEBHOOK_SECRET
 
 from .conftest import API
 
 
 def post_event(testapp, name, payload, created_at, event_id, status=200):
-    body = event_body(name, payload, created_at)
+    body = event_body(name, payload, created_at, account=account_id(SANDBOX_KEY_ID))
     return testapp.post(f"{API}/webhooks/razorpay", body, status=status, headers={
         "Content-Type": "application/json", "X-Razorpay-Event-Id": event_id,
         "X-Razorpay-Signature": sign(body, SANDBOX_WEBHOOK_SECRET)})
