@@ -444,8 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  p99 in the app, distinct / hot   {distinct['service_p99_ms']:.0f} / "
           f"{hot['service_p99_ms']:.0f} ms  (< 250)")
     print(f"  p99 at the client, distinct / hot   {distinct['p99_ms']:.0f} / "
-          f"{hot['p99_ms']:.0f} ms  (200 requests always queued: Little's law makes this "
-          f"200 / (req/s), {200 / distinct['rps'] * 1000:.0f} ms at these rates)")
+          f"{hot['p99_ms']:.0f} ms  (200 requests always in flight: by Little's law the "
+          f"mean is 200 / (req/s), {200 / distinct['rps'] * 1000:.0f} ms at this rate)")
     print(f"  errors                     {errors}  (0)")
     problems = check(url, app_gifts)
     print(f"  ledger after the run       {'clean' if not problems else problems}")
