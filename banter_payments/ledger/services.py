@@ -285,8 +285,10 @@ class LedgerService:
                     }
                     for leg in legs
                 ]))
-        # Its entries load when a caller reads them; fulfilment never does.
+        # Its entries load when a caller reads them; fulfilment never does. What each
+        # update returned saves a caller that wants a new balance from reading them.
         posting.replayed = False
+        posting.balances_after = {(key[1], key[2]): balance for key, balance in after.items()}
         return posting
 
     def _apply(self, legs: list[Leg], ids: dict[AccountKey, int]) -> dict[AccountKey, int]:
@@ -312,7 +314,7 @@ class LedgerService:
                 balance = self.session.scalar(select(Account.balance)
                                               .where(Account.id == ids[key]))
                 raise InsufficientFunds(details={
-                    "asset": key[2], "balance": balance, "required": -delta,
+                    "asset": key[2], "balance": balance or 0, "required": -delta,
                 })
             after[key] = row.balance
         return after
@@ -388,6 +390,7 @@ def _replay(existing: Posting, request: dict) -> Posting:
     if existing.request != request:
         raise LedgerConflict(details={"reference": existing.reference})
     existing.replayed = True
+    existing.balances_after = None
     return existing
 
 

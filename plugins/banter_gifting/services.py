@@ -1,11 +1,23 @@
 """Sending a gift: one ledger posting, one Gift row, both or neither.
 
 The daily cap is a sum over the sender's gifts since midnight UTC. Two concurrent gifts
-from one sender could both read the sum before either commits, so the sender's coin
-account is locked first (with the recipient's, in ascending id order, the same order the
-posting will lock them in, so opposite gifts cannot deadlock), and the sum is read while
-holding it. Every gift of one sender therefore queues on that lock, and each sees the
-ones committed before it.
+from one sender could both read the sum before either commits, so each gift first takes
+a transaction-level lock on its sender (``banter_payments.db.lock_key``: an advisory lock
+on PostgreSQL; SQLite's writers are serialized already) and reads the sum while holding
+it. Every gift of one sender therefore queues on that lock, and each sees the ones
+committed before it.
+
+The lock is on the sender, not on an account row: the recipient's row (a host receiving
+from hundreds of listeners at once) is locked only by the posting's balance update, from
+there to the commit, not for the whole gift. Opposite gifts cannot deadlock: a gift takes
+its one advisory lock before any row lock, so it never waits for it while holding a row,
+and the posting locks the two account rows in ascending id order. The balance is not
+read first either: the posting's conditional update is the check (``InsufficientFunds``
+with the balance when it is short), and the database CHECK the last line of defence.
+
+A gift costs, on PostgreSQL: the lock, the sum, and the posting (savepoint, the two
+accounts, the posting row, one update per balance, the entries, release), then the gift
+row. Nothing is read twice: the sender's new balance comes back from its update.
 """
 
 from __future__ import annotations
@@ -18,7 +30,8 @@ from sqlalchemy import func, select
 from zope.interface import implementer
 
 from banter_payments.clock import utcnow
-from banter_payments.errors import InsufficientFunds, RateLimited
+from banter_payments.db import lock_key
+from banter_payments.errors import RateLimited
 from banter_payments.events import EventSink
 from banter_payments.ids import new_id
 from banter_payments.ledger.interfaces import ILedgerService
@@ -52,7 +65,7 @@ def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: 
         raise ValueError(f"a gift is {limits.min_coins}-{limits.max_coins} coins")
     session = ledger.session
     now = now or utcnow()
-    balances = ledger.lock_accounts([sender_id, recipient_id], ASSET)
+    lock_key(session, f"gift-sender:{sender_id}")
 
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     # int(): PostgreSQL sums a bigint column into a numeric (Decimal).
@@ -68,10 +81,6 @@ def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: 
                      "remainingCoins": max(limits.daily_cap_coins - sent_today, 0)},
             headers={"Retry-After": str(max(int((next_day - now).total_seconds()), 1))},
         )
-    if balances[sender_id] < coins:
-        raise InsufficientFunds(details={"asset": ASSET, "balance": balances[sender_id],
-                                         "required": coins})
-
     gift_id = new_id("gft")
     posting = ledger.transfer(
         sender_id, recipient_id, ASSET, coins, f"gift:{gift_id}",
@@ -84,9 +93,18 @@ def send_gift(ledger: ILedgerService, sender_id: str, recipient_id: str, coins: 
                 note=note, posting_id=posting.id, created_at=now)
     session.add(gift)
     session.flush()
-    sender_balance = next(entry.balance_after for entry in posting.entries
-                          if entry.amount < 0)
+    sender_balance = posting_balance(posting, sender_id)
     return gift, sender_balance
+
+
+def posting_balance(posting: Any, owner_id: str) -> int:
+    """The balance ``owner_id`` was left with by ``posting``: what the posting's own
+    update returned (``balances_after``), read from its entries only for a replay."""
+    balances_after = getattr(posting, "balances_after", None)
+    if balances_after is not None and (owner_id, ASSET) in balances_after:
+        return balances_after[(owner_id, ASSET)]
+    return next(entry.balance_after for entry in posting.entries
+                if entry.amount < 0 and entry.account.owner_id == owner_id)
 
 
 @implementer(IGiftService)

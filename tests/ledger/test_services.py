@@ -205,6 +205,12 @@ def test_debit_from_a_user_without_an_account_is_insufficient(ledger, dbsession)
     assert ledger.balance("nobody", "coins") == 0
 
 
+def test_insufficient_funds_without_an_account_reports_a_zero_balance(ledger, dbsession):
+    with pytest.raises(InsufficientFunds) as caught:
+        ledger.transfer("nobody", "bob", "coins", 5, "gift:1", "Gift")
+    assert caught.value.details == {"asset": "coins", "balance": 0, "required": 5}
+
+
 def test_replayed_debit_is_not_taken_twice(ledger, dbsession):
     ledger.grant("alice", {"coins": 100}, "g", "Grant")
     first = ledger.debit("alice", "coins", 40, "host:x", "Spend")
@@ -242,6 +248,19 @@ def test_transfer_moves_both_sides_in_one_posting(ledger, dbsession):
     assert ledger.balances("alice", ["coins"]) == {"coins": 40}
     assert ledger.balances("bob", ["coins"]) == {"coins": 60}
     assert check_ledger(dbsession) == []
+
+
+def test_a_posting_carries_the_balances_its_updates_left(ledger, dbsession):
+    ledger.grant("alice", {"coins": 100, "credits": 3}, "g", "Grant")
+    posting = ledger.transfer("alice", "bob", "coins", 60, "gift:1", "Gift")
+    assert posting.balances_after == {("alice", "coins"): 40, ("bob", "coins"): 60}
+    dbsession.commit()
+    # They are what the entries say, without reading the entries to learn them.
+    assert {(e.account.owner_id, e.asset): e.balance_after
+            for e in posting.entries} == posting.balances_after
+    # A replay changed nothing, so it carries none: its entries hold the first answer.
+    replay = ledger.transfer("alice", "bob", "coins", 60, "gift:1", "Gift")
+    assert replay.replayed is True and replay.balances_after is None
 
 
 def test_transfer_beyond_the_balance_moves_neither_side(ledger, dbsession):

@@ -96,3 +96,22 @@ def test_the_daily_cap_holds_under_concurrency(server_url, auth, fund, ledger, d
     assert ledger.balance("alice", "coins") == 4000
     assert gifts_by(dbsession, "alice") == 10
     assert check_ledger(dbsession) == []
+
+
+def test_many_senders_to_one_host_while_it_gifts_back(server_url, auth, fund, ledger,
+                                                     dbsession):
+    """The live-dbsession shape: every sender's gift lands on the host's one account row,
+    while the host gifts some of them back (opposite gifts on the same rows)."""
+    senders = [f"listener-{n}" for n in range(12)]
+    for sender in senders:
+        fund(sender, 10)
+    fund("host", 100)
+    batch = [(auth(sender), {"to": "host", "coins": 2}) for sender in senders]
+    batch += [(auth("host"), {"to": sender, "coins": 1}) for sender in senders[:8]]
+
+    outcomes = post_together(f"{server_url}/gifts", batch)
+
+    assert Counter(status for status, _ in outcomes) == {201: 20}, outcomes
+    assert ledger.balance("host", "coins") == 100 + 12 * 2 - 8
+    assert sum(ledger.balance(sender, "coins") for sender in senders) == 12 * 10 - 24 + 8
+    assert check_ledger(dbsession) == []

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from banter_gifting.events import GiftSent
 from banter_gifting.models import Gift
-from banter_gifting.services import GiftLimits, send_gift
+from banter_gifting.services import GiftLimits, posting_balance, send_gift
 from pyramid.exceptions import ConfigurationConflictError, ConfigurationError
 
 from banter_payments.api import OPERATIONS_KEY
@@ -340,3 +340,48 @@ class TestDailyCapService:
         dbsession.commit()
         assert balance == 800
         assert ledger.balance("bob", "coins") == 200
+
+
+class TestRoundTrips:
+    """What one gift costs the database: each concern once, nothing read back."""
+
+    def test_a_gift_runs_each_statement_once(self, ledger, session, fund):
+        fund("alice", 100)
+        fund("bob", 1)
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(" ".join(statement.split()[:3]).upper())
+
+        engine = session.get_bind()
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            gift, balance = send_gift(ledger, "alice", "bob", 30, None, GiftLimits())
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+        session.commit()
+
+        assert balance == 70
+        # The sender's lock (SQLite serializes writers with BEGIN IMMEDIATE instead).
+        lock = ["LOCK"] if engine.dialect.name == "postgresql" else []
+        kinds = ["LOCK" if "PG_ADVISORY_XACT_LOCK" in s else
+                 "RELEASE SAVEPOINT" if s.startswith("RELEASE") else s.split()[0]
+                 for s in statements if not s.startswith("BEGIN")]
+        assert kinds == lock + [
+            "SELECT",  # the daily cap's sum
+            "SAVEPOINT",
+            "SELECT",  # both accounts
+            "INSERT",  # the posting
+            "UPDATE", "UPDATE",  # the balances, in ascending account id order
+            "INSERT",  # the entries
+            "RELEASE SAVEPOINT",
+            "INSERT",  # the gift
+        ], statements
+
+    def test_a_replays_sender_balance_comes_from_its_entries(self, ledger, session, fund):
+        fund("alice", 100)
+        ledger.transfer("alice", "bob", "coins", 30, "gift:x", "Gift")
+        session.commit()
+        replay = ledger.transfer("alice", "bob", "coins", 30, "gift:x", "Gift")
+        assert replay.replayed is True
+        assert posting_balance(replay, "alice") == 70
