@@ -345,7 +345,7 @@ class TestDailyCapService:
 class TestRoundTrips:
     """What one gift costs the database: each concern once, nothing read back."""
 
-    def test_a_gift_runs_each_statement_once(self, ledger, session, fund):
+    def test_a_gift_runs_each_statement_once(self, ledger, dbsession, fund):
         fund("alice", 100)
         fund("bob", 1)
         statements: list[str] = []
@@ -353,13 +353,13 @@ class TestRoundTrips:
         def record(conn, cursor, statement, parameters, context, executemany):
             statements.append(" ".join(statement.split()[:3]).upper())
 
-        engine = session.get_bind()
+        engine = dbsession.get_bind()
         sa.event.listen(engine, "before_cursor_execute", record)
         try:
             gift, balance = send_gift(ledger, "alice", "bob", 30, None, GiftLimits())
         finally:
             sa.event.remove(engine, "before_cursor_execute", record)
-        session.commit()
+        dbsession.commit()
 
         assert balance == 70
         # The sender's lock (SQLite serializes writers with BEGIN IMMEDIATE instead).
@@ -378,10 +378,10 @@ class TestRoundTrips:
             "INSERT",  # the gift
         ], statements
 
-    def test_a_replays_sender_balance_comes_from_its_entries(self, ledger, session, fund):
+    def test_a_replays_sender_balance_comes_from_its_entries(self, ledger, dbsession, fund):
         fund("alice", 100)
         ledger.transfer("alice", "bob", "coins", 30, "gift:x", "Gift")
-        session.commit()
+        dbsession.commit()
         replay = ledger.transfer("alice", "bob", "coins", 30, "gift:x", "Gift")
         assert replay.replayed is True
         assert posting_balance(replay, "alice") == 70
