@@ -1,7 +1,7 @@
 """The core's topics: which fact each one announces, its aggregate, and its ``data``.
 
 Plugins add theirs with ``config.add_outbox_topic(event_type, topic, read_fact)``
-(``banter_gifting`` adds ``gift.sent``).
+(the gifting plugin adds ``gift.sent``).
 
 A topic's ``data`` is its contract with receivers (docs/outbox.md lists every field);
 fields are only ever added. Orders, their payments and their refunds share the order as
