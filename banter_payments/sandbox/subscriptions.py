@@ -34,6 +34,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from banter_payments.clock import utcnow
+from banter_payments.db import locked
 from banter_payments.sandbox.ids import razorpay_id
 
 from .config import SERVICE_KEY
@@ -228,7 +229,7 @@ def _get(session: Session, model: type, entity_id: Any, *, lock: bool = False) -
         raise not_found()
     query = select(model).where(model.id == entity_id)
     if lock:
-        query = query.with_for_update()
+        query = locked(query)
     row = session.scalars(query).one_or_none()
     if row is None:
         raise not_found()
@@ -255,8 +256,8 @@ class SubscriptionsEmulator:
     def advance(self, data: Any, *, target: str) -> dict[str, Any]:
         body = parse_object(data, CLOCK_FIELDS, required=("advance",))
         with self.service.writer() as session, session.begin():
-            clock = session.scalars(select(SandboxClock).where(SandboxClock.id == 1)
-                                    .with_for_update()).one_or_none()
+            clock = session.scalars(locked(
+                select(SandboxClock).where(SandboxClock.id == 1))).one_or_none()
             if clock is None:
                 clock = SandboxClock(id=1, offset_seconds=0)
                 session.add(clock)
@@ -459,10 +460,9 @@ class SubscriptionsEmulator:
                  success: bool, method: str, target: str):
         """One attempt at the current cycle's invoice (made on its first attempt)."""
         plan = session.get(SandboxPlan, sub.plan_id)
-        invoice = session.scalars(
+        invoice = session.scalars(locked(
             select(SandboxInvoice).where(SandboxInvoice.subscription_id == sub.id,
-                                         SandboxInvoice.status == "issued")
-            .with_for_update()).one_or_none()
+                                         SandboxInvoice.status == "issued"))).one_or_none()
         if invoice is None:
             start = at if sub.paid_count == 0 or sub.current_end is None else sub.current_end
             order = SandboxOrder(id=razorpay_id("order"), amount=plan.amount, amount_paid=0,

@@ -21,12 +21,12 @@ KEY = (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET)
 def served(make_app, serve):
     """``served(settings)`` → (base URL, SDK client, emulator) of an emulator over HTTP."""
 
-    def serve(overrides: dict | None = None):
+    def start(overrides: dict | None = None):
         app = make_app(overrides)
         base_url = serve(app)
         return base_url, razorpay.Client(auth=KEY, base_url=base_url), app
 
-    return serve
+    return start
 
 
 def set_faults(base_url: str, plan: dict) -> requests.Response:
