@@ -98,6 +98,9 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "(no propertyNames); the document states the values' types and lengths",
     (f"POST {P}/admin/reconcile", ACCEPT):
         "to do: the body's limit is refused by the code where the document allows it",
+    (f"GET {P}/admin/metrics", ACCEPT):
+        "to do: ?to must come after ?from and the span is bounded (31 days hourly, 366 "
+        "daily), which a schema of independent query values cannot say",
 }
 
 

@@ -124,12 +124,15 @@ def test_the_plugin_of_the_page_installs_migrates_and_passes_its_tests(files, tm
                                                 encoding="utf-8")
 
     # The project around it: the migration history, the pytest configuration, the root
-    # conftest, and the page's tests where the page puts them.
+    # conftest with the shared helpers it imports, and the page's tests where the page
+    # puts them.
     shutil.copytree(ROOT / "migrations", tmp_path / "migrations",
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "tests").mkdir()
     shutil.copy(ROOT / "tests" / "conftest.py", tmp_path / "tests" / "conftest.py")
+    shutil.copytree(ROOT / "tests" / "common", tmp_path / "tests" / "common",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     for name, text in files.items():
         if name.startswith("tests/"):
             (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
