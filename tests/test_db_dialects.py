@@ -20,8 +20,8 @@ def fake_session(dialect_name: str):
 
 
 def test_a_database_without_an_entry_is_refused_by_name():
-    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, not mysql"):
-        db.insert_ignoring_conflict(fake_session("mysql"), IdempotencyKey, ["scope", "key"])
+    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, not oracle"):
+        db.insert_ignoring_conflict(fake_session("oracle"), IdempotencyKey, ["scope", "key"])
 
 
 def test_each_dialect_spells_insert_unless_present_for_itself():
