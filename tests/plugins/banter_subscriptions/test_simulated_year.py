@@ -9,8 +9,8 @@ import random
 
 import pytest
 import sqlalchemy as sa
+from banter_subscriptions.jobs import check_subscriptions
 from banter_subscriptions.models import Subscription, SubscriptionCharge
-from banter_subscriptions.scripts import check_subscriptions
 
 from banter_payments.jobs import Job
 
