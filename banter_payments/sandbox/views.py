@@ -321,7 +321,7 @@ def set_faults(request: Request) -> Response:
     """``POST /faults``: replace the fault plan (``{}`` turns every fault off)."""
     faults = _service(request).faults
     try:
-        plan = parse_plan(_body(request), ENDPOINTS)
+        plan = parse_plan(_body(request), endpoint_names())
     except FaultPlanError as exc:
         raise RazorpayError(str(exc), field="faults") from None
     faults.set(plan)
@@ -396,6 +396,14 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], Response]]] = [
 ]
 # The API endpoints a fault rule can name.
 ENDPOINTS = tuple(name for name, pattern, _, _ in ROUTES if pattern.startswith("/v1/"))
+
+
+def endpoint_names() -> tuple[str, ...]:
+    """Every ``/v1`` route a fault rule may name: these and the Subscriptions API's."""
+    from .subscriptions import ROUTES as SUBSCRIPTION_ROUTES  # it imports this module
+
+    return ENDPOINTS + tuple(name for name, pattern, _, _ in SUBSCRIPTION_ROUTES
+                             if pattern.startswith("/v1/"))
 
 
 def access_tween(handler: Callable[[Request], Response], registry: Any
