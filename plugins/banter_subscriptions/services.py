@@ -21,7 +21,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
@@ -64,6 +64,9 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Statuses the check job asks the gateway about once their paid cycle has ended (a
 # paused one too: a lost ``subscription.resumed`` must not leave it paused here).
 CHECKED = ("authenticated", "active", "pending", "paused")
+# A ``created`` subscription is asked about too (its checkout's webhooks may be lost)
+# for this long after it was made; past it, it was abandoned at checkout.
+CREATED_CHECKED_FOR = dt.timedelta(days=7)
 
 
 def from_unix(value: Any) -> dt.datetime | None:
@@ -240,6 +243,7 @@ class SubscriptionService:
         self.apply_snapshot(sub, remote, None)
         if sub.status != "paused":
             raise GatewayError("Razorpay did not pause the subscription.")
+        self._acted_now(sub)
         return sub
 
     def resume(self, user_id: str, subscription_id: str) -> Subscription:
@@ -255,7 +259,15 @@ class SubscriptionService:
         self.apply_snapshot(sub, remote, None)
         if sub.status == "paused":
             raise GatewayError("Razorpay did not resume the subscription.")
+        self._acted_now(sub)
         return sub
+
+    def _acted_now(self, sub: Subscription) -> None:
+        """We just changed the subscription at the gateway: a webhook raised before now
+        (a pause's, delivered after the resume that followed it) is older than what we
+        hold. The gateway's clock is taken to be ours."""
+        sub.snapshot_at = max(sub.snapshot_at or EPOCH, utcnow())
+        self.session.flush()
 
     # Snapshots and charges
 
@@ -274,7 +286,7 @@ class SubscriptionService:
         if sub is None:
             raise IgnoreEvent(f"a subscription we never created: {razorpay_id}")
         if sub_entity is not None:
-            changed = self.apply_snapshot(sub, sub_entity, at)
+            changed = self.apply_snapshot(sub, sub_entity, at, name)
             if changed and payment and payment.get("status") == "failed" \
                     and name in ("subscription.pending", "subscription.halted"):
                 self.events.emit(SubscriptionPaymentFailed(
@@ -295,12 +307,20 @@ class SubscriptionService:
             self.record_charge(sub, payment, invoice_id, start, end)
 
     def apply_snapshot(self, sub: Subscription, remote: dict[str, Any],
-                       at: dt.datetime | None) -> bool:
+                       at: dt.datetime | None, event: str | None = None) -> bool:
         """Move ``sub`` to the snapshot ``remote`` taken at ``at`` (``None``: a fetch,
-        current now) if it is newer and the move is forward; whether it moved."""
+        current now) if it is newer and the move is forward; whether it moved.
+
+        ``event`` is the webhook's name: within one paid cycle only a resume (its
+        webhook, or a fetch) takes a paused subscription back to active, since every
+        other event of that cycle with an active snapshot (``activated``, ``charged``)
+        happened before it was paused, however late it is delivered."""
         status = remote.get("status")
         paid = remote.get("paid_count")
         if status not in STATUSES or not isinstance(paid, int) or sub.status in FINAL:
+            return False
+        if (event is not None and event != "subscription.resumed" and paid == sub.paid_count
+                and (sub.status, status) == ("paused", "active")):
             return False
         held = (sub.paid_count, sub.snapshot_at or EPOCH)
         seen = (paid, at or sub.snapshot_at or EPOCH)
@@ -448,7 +468,9 @@ class SubscriptionService:
         """
         rows = list(self.session.scalars(locked(
             select(Subscription)
-            .where(Subscription.status.in_(CHECKED),
+            .where(or_(Subscription.status.in_(CHECKED),
+                       and_(Subscription.status == "created",
+                            Subscription.created_at >= now - CREATED_CHECKED_FOR)),
                    or_(Subscription.current_end.is_(None),
                        Subscription.current_end <= now),
                    or_(Subscription.check_after.is_(None),

@@ -275,3 +275,42 @@ def test_the_check_job_runs_in_the_worker_and_claims_each_subscription_once(flow
     # The worker's own entry point runs a pass (on the real clock, nothing is due yet).
     assert run_check(JobContext(registry=registry, worker="w1",
                                 stop=threading.Event())) == 0
+
+
+def test_the_check_job_asks_about_a_subscription_left_created(flow, registry):
+    sub = flow.subscribe("zoe")
+    flow.checkout(sub["razorpaySubscriptionId"])  # its webhooks are never delivered
+    assert flow.show("zoe", sub["id"])["status"] == "created"
+    with Job(registry, host_url="http://localhost:80") as job:
+        report = check_subscriptions(job, now=flow.now())
+    assert (report.checked, report.changed) == (1, 1)
+    shown = flow.show("zoe", sub["id"])
+    assert shown["status"] == "active" and shown["paidCount"] == 1
+    assert iso(shown["premiumUntil"]) == iso(shown["currentEnd"]) + GRACE
+
+
+def test_verify_takes_camel_case_and_request_entitlements_says_the_same(flow, registry):
+    from pyramid.request import Request
+    from pyramid.scripting import prepare
+
+    sub = flow.subscribe("ada")
+    paid = flow.checkout(sub["razorpaySubscriptionId"])
+    camel = {"razorpaySubscriptionId": paid["razorpay_subscription_id"],
+             "razorpayPaymentId": paid["razorpay_payment_id"],
+             "razorpaySignature": paid["razorpay_signature"]}
+    mixed = dict(camel, razorpay_payment_id="pay_other")
+    answer = flow.verify("ada", mixed, status=400)
+    assert list(answer["error"]["details"]) == ["razorpay_payment_id"]
+    verified = flow.verify("ada", camel)
+    assert verified["status"] == "active"
+
+    request = Request.blank("/", headers=flow.auth("ada"))
+    with prepare(request=request, registry=registry) as env, env["request"].tm:
+        found = env["request"].entitlements
+        assert found == {"premium": {"active": True, "until": verified["premiumUntil"],
+                                     "source": "subscription",
+                                     "plan": "premium.monthly"}}
+        assert env["request"].premium == found["premium"]
+    anonymous = Request.blank("/")
+    with prepare(request=anonymous, registry=registry) as env, env["request"].tm:
+        assert env["request"].entitlements["premium"]["active"] is False
