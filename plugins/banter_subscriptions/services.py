@@ -461,18 +461,24 @@ class SubscriptionService:
     def claim_due(self, now: dt.datetime, limit: int = 20
                   ) -> list[tuple[str, str, int]]:
         """Claim up to ``limit`` subscriptions whose paid cycle has ended (or that have
-        none yet) and that no other checker holds: rows other workers have locked are
+        none yet), or that miss a charge, and that no other checker holds: rows other workers have locked are
         skipped, and a claimed row is not due again for ``subscriptions.recheck_seconds``
         (its ``check_after``), so the claims survive this short transaction and the
         gateway calls happen with no lock held. ``[(id, Razorpay id, charges recorded)]``.
         """
+        recorded = (select(func.count()).select_from(SubscriptionCharge)
+                    .where(SubscriptionCharge.subscription_id == Subscription.id)
+                    .correlate(Subscription).scalar_subquery())
+        cycle_ended = and_(
+            or_(Subscription.status.in_(CHECKED),
+                and_(Subscription.status == "created",
+                     Subscription.created_at >= now - CREATED_CHECKED_FOR)),
+            or_(Subscription.current_end.is_(None), Subscription.current_end <= now))
         rows = list(self.session.scalars(locked(
             select(Subscription)
-            .where(or_(Subscription.status.in_(CHECKED),
-                       and_(Subscription.status == "created",
-                            Subscription.created_at >= now - CREATED_CHECKED_FOR)),
-                   or_(Subscription.current_end.is_(None),
-                       Subscription.current_end <= now),
+            # ... or a snapshot counted more paid cycles than we recorded charges (their
+            # webhooks were lost), whatever its status.
+            .where(or_(cycle_ended, Subscription.paid_count > recorded),
                    or_(Subscription.check_after.is_(None),
                        Subscription.check_after <= now))
             .order_by(Subscription.id).limit(limit), skip_locked=True)))
