@@ -91,6 +91,9 @@ SUBSCRIPTION_FIELDS = {
 }
 CANCEL_FIELDS = {"cancel_at_cycle_end": flag}
 PAUSE_FIELDS = {"pause_at": choice("now")}
+UPDATE_FIELDS = {"plan_id": text(40), "quantity": whole(1, 1),
+                 "remaining_count": whole(1, MAX_TOTAL_COUNT), "customer_notify": flag,
+                 "schedule_change_at": choice("now", "cycle_end")}
 RESUME_FIELDS = {"resume_at": choice("now")}
 OUTCOME_FIELDS = {
     "outcome": choice("success", "failure"),
@@ -368,6 +371,38 @@ class SubscriptionsEmulator:
         self.service.on_enqueue()
         return entity
 
+    def update(self, sub_id: str, data: Any, *, target: str) -> dict[str, Any]:
+        """``PATCH /v1/subscriptions/{id}``: another plan (charged from the next cycle
+        on, no proration) or another ``remaining_count``, for an authenticated or
+        active subscription. The sandbox applies changes ``now`` only."""
+        body = parse_object(data, UPDATE_FIELDS)
+        if body.get("schedule_change_at") == "cycle_end":
+            raise RazorpayError("The sandbox applies subscription changes now only; "
+                                "schedule_change_at cycle_end is not supported.",
+                                field="schedule_change_at")
+        if not body.keys() - {"schedule_change_at", "customer_notify"}:
+            raise RazorpayError("At least one of plan_id, quantity or remaining_count is "
+                                "required.")
+        with self.service.writer() as session, session.begin():
+            sub = _get(session, SandboxSubscription, sub_id, lock=True)
+            if sub.status not in ("authenticated", "active"):
+                raise RazorpayError("Subscription cannot be updated since it is "
+                                    f"{sub.status}.")
+            if "plan_id" in body:
+                if session.get(SandboxPlan, body["plan_id"]) is None:
+                    raise RazorpayError("The id provided does not exist", field="plan_id")
+                sub.plan_id = body["plan_id"]
+            if "remaining_count" in body:
+                sub.total_count = sub.paid_count + body["remaining_count"]
+            if "customer_notify" in body:
+                sub.customer_notify = body["customer_notify"]
+            now = self.now(session)
+            self._enqueue(session, [RaisedEvent("subscription.updated", {
+                "subscription": subscription_entity(sub)})], sub, target, now)
+            entity = subscription_entity(sub)
+        self.service.on_enqueue()
+        return entity
+
     def pause(self, sub_id: str, data: Any, *, target: str) -> dict[str, Any]:
         """``pause_at: now`` (the only choice): no charge until resumed; the paid cycle
         stays paid. Only an active subscription can be paused."""
@@ -641,6 +676,11 @@ def cancel_subscription(request):
                                      target=notify_url(request))
 
 
+def update_subscription(request):
+    return _emulator(request).update(request.matchdict["id"], _body(request),
+                                     target=notify_url(request))
+
+
 def pause_subscription(request):
     return _emulator(request).pause(request.matchdict["id"], _body(request),
                                     target=notify_url(request))
@@ -678,6 +718,7 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], Response]]] = [
     ("subscriptions.create", "/v1/subscriptions", "POST", api(create_subscription)),
     ("subscriptions.list", "/v1/subscriptions", "GET", api(list_subscriptions)),
     ("subscriptions.get", "/v1/subscriptions/{id}", "GET", api(get_subscription)),
+    ("subscriptions.update", "/v1/subscriptions/{id}", "PATCH", api(update_subscription)),
     ("subscriptions.cancel", "/v1/subscriptions/{id}/cancel", "POST",
      api(cancel_subscription)),
     ("subscriptions.pause", "/v1/subscriptions/{id}/pause", "POST",

@@ -146,3 +146,32 @@ def _outbox_events(service):
 
     with service.reader() as session, session.begin():
         return list(session.scalars(sa.select(SandboxWebhook.event)))
+
+
+def test_update_changes_the_plan_from_the_next_charge(live):
+    client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET),
+                             base_url=f"{live}{SANDBOX}")
+    item = {"name": "Premium", "amount": 9900, "currency": "INR"}
+    monthly = client.plan.create({"period": "monthly", "interval": 1, "item": item})
+    dearer = client.plan.create({"period": "monthly", "interval": 1,
+                                 "item": {**item, "amount": 12900}})
+    sub = client.subscription.create({"plan_id": monthly["id"], "total_count": 12})
+    requests.post(f"{live}{SANDBOX}/subscriptions/{sub['id']}/checkout", json={},
+                  timeout=10).raise_for_status()
+    for bad in ({"plan_id": "plan_nope"}, {"schedule_change_at": "cycle_end",
+                                           "plan_id": dearer["id"]},
+                {"customer_notify": 1}, {"quantity": 2}, {"remaining_count": 0}):
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.edit(sub["id"], bad)
+    assert client.subscription.fetch(sub["id"])["plan_id"] == monthly["id"]
+    updated = client.subscription.edit(sub["id"], {"plan_id": dearer["id"],
+                                                   "remaining_count": 3,
+                                                   "schedule_change_at": "now"})
+    assert (updated["plan_id"], updated["remaining_count"], updated["total_count"]) == (
+        dearer["id"], 3, 4)
+    requests.post(f"{live}{SANDBOX}/clock", json={"advance": "P1M"}, timeout=10)
+    invoices = client.invoice.all({"subscription_id": sub["id"]})["items"]
+    assert sorted(i["amount_paid"] for i in invoices) == [9900, 12900]
+    client.subscription.cancel(sub["id"], {"cancel_at_cycle_end": 0})
+    with pytest.raises(razorpay.errors.BadRequestError):
+        client.subscription.edit(sub["id"], {"remaining_count": 2})
