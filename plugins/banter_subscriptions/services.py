@@ -461,10 +461,11 @@ class SubscriptionService:
     def claim_due(self, now: dt.datetime, limit: int = 20
                   ) -> list[tuple[str, str, int]]:
         """Claim up to ``limit`` subscriptions whose paid cycle has ended (or that have
-        none yet), or that miss a charge, and that no other checker holds: rows other workers have locked are
-        skipped, and a claimed row is not due again for ``subscriptions.recheck_seconds``
-        (its ``check_after``), so the claims survive this short transaction and the
-        gateway calls happen with no lock held. ``[(id, Razorpay id, charges recorded)]``.
+        none yet), or that miss a charge, and that no other checker holds: rows other
+        workers have locked are skipped, and a claimed row is not due again for
+        ``subscriptions.recheck_seconds`` (its ``check_after``), so the claims survive
+        this short transaction and the gateway calls happen with no lock held.
+        ``[(id, Razorpay id, charges recorded)]``.
         """
         recorded = (select(func.count()).select_from(SubscriptionCharge)
                     .where(SubscriptionCharge.subscription_id == Subscription.id)
@@ -520,6 +521,9 @@ class SubscriptionService:
             raise NotFound("No such charge of this subscription.")
         if charge.order_id is not None:
             return charge.order_id
+        if charge.amount <= 0:
+            raise Conflict("This charge recorded no amount to refund.",
+                           details={"anomaly": charge.anomaly})
         sub = session.get(Subscription, subscription_id)
         plan = self.plans.get(sub.plan)
         order = Order(id=new_id("ord"), user_id=sub.user_id, created_by=admin_id,
