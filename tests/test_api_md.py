@@ -21,7 +21,8 @@ ERROR_ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \|", re.MULTILINE)
 
 @pytest.fixture
 def settings(settings):
-    settings["banter_payments.plugins"] = "banter_coins\nbanter_credits\nbanter_gifting"
+    settings["banter_payments.plugins"] = ("banter_coins\nbanter_credits\nbanter_gifting\n"
+                                           "banter_subscriptions")
     settings["gifting.policy"] = "allow_all"
     return settings
 

@@ -62,6 +62,12 @@ class IPaymentGateway(Interface):
     def cancel_subscription(razorpay_subscription_id, at_cycle_end):
         """Cancel at once, or at the end of the current cycle; returns the entity."""
 
+    def pause_subscription(razorpay_subscription_id):
+        """Pause an active subscription now (no charges until resumed); the entity."""
+
+    def resume_subscription(razorpay_subscription_id):
+        """Resume a paused subscription now; the entity."""
+
     def verify_subscription_signature(razorpay_subscription_id, razorpay_payment_id,
                                       signature):
         """True when ``signature`` is Checkout's subscription signature:

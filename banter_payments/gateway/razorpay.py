@@ -136,6 +136,14 @@ class RazorpayGateway:
                           razorpay_subscription_id,
                           {"cancel_at_cycle_end": 1 if at_cycle_end else 0})
 
+    def pause_subscription(self, razorpay_subscription_id: str) -> dict:
+        return self._call("pause a subscription", self.client.subscription.pause,
+                          razorpay_subscription_id, {"pause_at": "now"})
+
+    def resume_subscription(self, razorpay_subscription_id: str) -> dict:
+        return self._call("resume a subscription", self.client.subscription.resume,
+                          razorpay_subscription_id, {"resume_at": "now"})
+
     def verify_subscription_signature(self, razorpay_subscription_id: str,
                                       razorpay_payment_id: str, signature: str) -> bool:
         # Payment first, unlike the order checkout's signature.

@@ -31,7 +31,7 @@ def make_emulator(settings: Mapping[str, Any]) -> Router:
     """
     config_values = SandboxConfig.from_settings(settings)
     try:
-        plan = plan_from_settings(config_values.fault_settings, views.ENDPOINTS)
+        plan = plan_from_settings(config_values.fault_settings, views.endpoint_names())
     except FaultPlanError as exc:
         raise ConfigurationError(f"setting {exc}") from None
     service = SandboxService(config_values)

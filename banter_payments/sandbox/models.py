@@ -26,6 +26,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from banter_payments.models.meta import Base, BigIntKey, Money
 
+from .subscription_models import SUBSCRIPTION_TABLES
+
 ID = String(40)
 
 
@@ -228,4 +230,6 @@ SANDBOX_TABLES = [
     SandboxRefund.__table__,
     SandboxCustomer.__table__,
     SandboxWebhook.__table__,
+    # Subscriptions (``subscription_models``): after the orders their invoices name.
+    *SUBSCRIPTION_TABLES,
 ]

@@ -44,7 +44,7 @@ from .models import SandboxOrder
 from .services import CHECKOUT_FIELDS, SandboxService, _capture, _new_payment
 from .subscription_models import SandboxClock, SandboxInvoice, SandboxPlan, SandboxSubscription
 from .validation import amount, choice, currency, flag, notes, parse_object, text
-from .views import _authenticate, _body, _json, notify_url
+from .views import _authenticate, _body, _json, notify_url, under_faults
 from .webhooks import RaisedEvent, enqueue
 
 PERIODS = ("daily", "weekly", "monthly", "yearly")
@@ -90,6 +90,11 @@ SUBSCRIPTION_FIELDS = {
     "expire_by": _unix_time,
 }
 CANCEL_FIELDS = {"cancel_at_cycle_end": flag}
+PAUSE_FIELDS = {"pause_at": choice("now")}
+UPDATE_FIELDS = {"plan_id": text(40), "quantity": whole(1, 1),
+                 "remaining_count": whole(1, MAX_TOTAL_COUNT), "customer_notify": flag,
+                 "schedule_change_at": choice("now", "cycle_end")}
+RESUME_FIELDS = {"resume_at": choice("now")}
 OUTCOME_FIELDS = {
     "outcome": choice("success", "failure"),
     "next": lambda field, value: [choice("success", "failure")(field, item)
@@ -366,6 +371,76 @@ class SubscriptionsEmulator:
         self.service.on_enqueue()
         return entity
 
+    def update(self, sub_id: str, data: Any, *, target: str) -> dict[str, Any]:
+        """``PATCH /v1/subscriptions/{id}``: another plan (charged from the next cycle
+        on, no proration) or another ``remaining_count``, for an authenticated or
+        active subscription. The sandbox applies changes ``now`` only."""
+        body = parse_object(data, UPDATE_FIELDS)
+        if body.get("schedule_change_at") == "cycle_end":
+            raise RazorpayError("The sandbox applies subscription changes now only; "
+                                "schedule_change_at cycle_end is not supported.",
+                                field="schedule_change_at")
+        if not body.keys() - {"schedule_change_at", "customer_notify"}:
+            raise RazorpayError("At least one of plan_id, quantity or remaining_count is "
+                                "required.")
+        with self.service.writer() as session, session.begin():
+            sub = _get(session, SandboxSubscription, sub_id, lock=True)
+            if sub.status not in ("authenticated", "active"):
+                raise RazorpayError("Subscription cannot be updated since it is "
+                                    f"{sub.status}.")
+            if "plan_id" in body:
+                if session.get(SandboxPlan, body["plan_id"]) is None:
+                    raise RazorpayError("The id provided does not exist", field="plan_id")
+                sub.plan_id = body["plan_id"]
+            if "remaining_count" in body:
+                sub.total_count = sub.paid_count + body["remaining_count"]
+            if "customer_notify" in body:
+                sub.customer_notify = body["customer_notify"]
+            now = self.now(session)
+            self._enqueue(session, [RaisedEvent("subscription.updated", {
+                "subscription": subscription_entity(sub)})], sub, target, now)
+            entity = subscription_entity(sub)
+        self.service.on_enqueue()
+        return entity
+
+    def pause(self, sub_id: str, data: Any, *, target: str) -> dict[str, Any]:
+        """``pause_at: now`` (the only choice): no charge until resumed; the paid cycle
+        stays paid. Only an active subscription can be paused."""
+        parse_object(data, PAUSE_FIELDS)
+        with self.service.writer() as session, session.begin():
+            sub = _get(session, SandboxSubscription, sub_id, lock=True)
+            if sub.status != "active":
+                raise RazorpayError("Subscription cannot be paused since it is "
+                                    f"{sub.status}.")
+            now = self.now(session)
+            sub.status, sub.charge_at = "paused", None
+            self._enqueue(session, [RaisedEvent("subscription.paused", {
+                "subscription": subscription_entity(sub)})], sub, target, now)
+            entity = subscription_entity(sub)
+        self.service.on_enqueue()
+        return entity
+
+    def resume(self, sub_id: str, data: Any, *, target: str) -> dict[str, Any]:
+        """``resume_at: now``: active again, charged at the first cycle boundary from
+        now on (the cycles that passed while paused are not billed)."""
+        parse_object(data, RESUME_FIELDS)
+        with self.service.writer() as session, session.begin():
+            sub = _get(session, SandboxSubscription, sub_id, lock=True)
+            if sub.status != "paused":
+                raise RazorpayError("Subscription cannot be resumed since it is "
+                                    f"{sub.status}.")
+            now = self.now(session)
+            plan = session.get(SandboxPlan, sub.plan_id)
+            charge_at = sub.current_end or now
+            while charge_at < now:
+                charge_at = add_period(charge_at, plan.period, plan.interval_count)
+            sub.status, sub.charge_at = "active", charge_at
+            self._enqueue(session, [RaisedEvent("subscription.resumed", {
+                "subscription": subscription_entity(sub)})], sub, target, now)
+            entity = subscription_entity(sub)
+        self.service.on_enqueue()
+        return entity
+
     def invoices(self, subscription_id: str | None) -> dict[str, Any]:
         with self.service.reader() as session, session.begin():
             query = select(SandboxInvoice).order_by(SandboxInvoice.created_at.desc(),
@@ -464,7 +539,9 @@ class SubscriptionsEmulator:
             select(SandboxInvoice).where(SandboxInvoice.subscription_id == sub.id,
                                          SandboxInvoice.status == "issued"))).one_or_none()
         if invoice is None:
-            start = at if sub.paid_count == 0 or sub.current_end is None else sub.current_end
+            # The next cycle starts where the paid one ended, or later after a pause.
+            start = at if sub.paid_count == 0 or sub.current_end is None \
+                else max(sub.current_end, at)
             order = SandboxOrder(id=razorpay_id("order"), amount=plan.amount, amount_paid=0,
                                  currency=plan.currency, receipt=None,
                                  notes={"subscription_id": sub.id}, auto_capture=True,
@@ -550,7 +627,8 @@ def _emulator(request: Request) -> SubscriptionsEmulator:
 
 def api(view: Callable[[Request], Any], query: frozenset = frozenset(
         {"count", "skip", "from", "to", "expand[]"})) -> Callable[[Request], Response]:
-    """A ``/v1`` view: basic auth, Razorpay's listing parameters, a JSON answer."""
+    """A ``/v1`` view: basic auth, Razorpay's listing parameters, the fault plan (by
+    route name, e.g. ``subscriptions.create``), a JSON answer."""
 
     @functools.wraps(view)
     def wrapper(request: Request) -> Response:
@@ -563,7 +641,7 @@ def api(view: Callable[[Request], Any], query: frozenset = frozenset(
             raise RazorpayError(
                 f"{', '.join(unknown)} is/are not required and should not be sent",
                 field=unknown[0])
-        return _json(view(request))
+        return _json(under_faults(request, lambda: view(request)))
 
     return wrapper
 
@@ -598,6 +676,21 @@ def cancel_subscription(request):
                                      target=notify_url(request))
 
 
+def update_subscription(request):
+    return _emulator(request).update(request.matchdict["id"], _body(request),
+                                     target=notify_url(request))
+
+
+def pause_subscription(request):
+    return _emulator(request).pause(request.matchdict["id"], _body(request),
+                                    target=notify_url(request))
+
+
+def resume_subscription(request):
+    return _emulator(request).resume(request.matchdict["id"], _body(request),
+                                     target=notify_url(request))
+
+
 def list_invoices(request):
     subscription_id = request.GET.get("subscription_id")
     return _emulator(request).invoices(subscription_id)
@@ -625,8 +718,13 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], Response]]] = [
     ("subscriptions.create", "/v1/subscriptions", "POST", api(create_subscription)),
     ("subscriptions.list", "/v1/subscriptions", "GET", api(list_subscriptions)),
     ("subscriptions.get", "/v1/subscriptions/{id}", "GET", api(get_subscription)),
+    ("subscriptions.update", "/v1/subscriptions/{id}", "PATCH", api(update_subscription)),
     ("subscriptions.cancel", "/v1/subscriptions/{id}/cancel", "POST",
      api(cancel_subscription)),
+    ("subscriptions.pause", "/v1/subscriptions/{id}/pause", "POST",
+     api(pause_subscription)),
+    ("subscriptions.resume", "/v1/subscriptions/{id}/resume", "POST",
+     api(resume_subscription)),
     ("invoices.list", "/v1/invoices", "GET",
      api(list_invoices, frozenset({"subscription_id", "count", "skip", "from", "to"}))),
     ("subscriptions.checkout", "/subscriptions/{id}/checkout", "POST",

@@ -117,26 +117,32 @@ def api(*, collection: bool = False) -> Callable[[Callable[..., Any]], Callable[
                     f"{', '.join(unknown)} is/are not required and should not be sent",
                     field=unknown[0],
                 )
-            fault = _service(request).faults.decide(request.matched_route.name)
-            if fault.delay:
-                time.sleep(fault.delay)
-            if fault.status is not None:
-                log.info("sandbox fault: %s answers %d", request.matched_route.name,
-                         fault.status)
-                raise fault.error()
-            if fault.timeout == "before":
-                log.info("sandbox fault: %s times out (not done)", request.matched_route.name)
-                time.sleep(fault.timeout_seconds)
-                raise fault.error()
-            result = view(request, query, expand)
-            if fault.timeout == "after":
-                log.info("sandbox fault: %s times out (done)", request.matched_route.name)
-                time.sleep(fault.timeout_seconds)
-            return _json(result)
+            return _json(under_faults(request, lambda: view(request, query, expand)))
 
         return wrapper
 
     return decorate
+
+
+def under_faults(request: Request, call: Callable[[], Any]) -> Any:
+    """``call()`` under the fault plan's decision for this route: delayed, refused
+    with an injected error (not done), or timing out before or after doing it."""
+    fault = _service(request).faults.decide(request.matched_route.name)
+    if fault.delay:
+        time.sleep(fault.delay)
+    if fault.status is not None:
+        log.info("sandbox fault: %s answers %d", request.matched_route.name,
+                 fault.status)
+        raise fault.error()
+    if fault.timeout == "before":
+        log.info("sandbox fault: %s times out (not done)", request.matched_route.name)
+        time.sleep(fault.timeout_seconds)
+        raise fault.error()
+    result = call()
+    if fault.timeout == "after":
+        log.info("sandbox fault: %s times out (done)", request.matched_route.name)
+        time.sleep(fault.timeout_seconds)
+    return result
 
 
 def _id(request: Request, name: str = "id") -> str:
@@ -315,7 +321,7 @@ def set_faults(request: Request) -> Response:
     """``POST /faults``: replace the fault plan (``{}`` turns every fault off)."""
     faults = _service(request).faults
     try:
-        plan = parse_plan(_body(request), ENDPOINTS)
+        plan = parse_plan(_body(request), endpoint_names())
     except FaultPlanError as exc:
         raise RazorpayError(str(exc), field="faults") from None
     faults.set(plan)
@@ -390,6 +396,14 @@ ROUTES: list[tuple[str, str, str, Callable[[Request], Response]]] = [
 ]
 # The API endpoints a fault rule can name.
 ENDPOINTS = tuple(name for name, pattern, _, _ in ROUTES if pattern.startswith("/v1/"))
+
+
+def endpoint_names() -> tuple[str, ...]:
+    """Every ``/v1`` route a fault rule may name: these and the Subscriptions API's."""
+    from .subscriptions import ROUTES as SUBSCRIPTION_ROUTES  # it imports this module
+
+    return ENDPOINTS + tuple(name for name, pattern, _, _ in SUBSCRIPTION_ROUTES
+                             if pattern.startswith("/v1/"))
 
 
 def access_tween(handler: Callable[[Request], Response], registry: Any

@@ -35,3 +35,13 @@ class SubscriptionHalted(PaymentsEvent):
 @dataclass(frozen=True)
 class SubscriptionCancelled(PaymentsEvent):
     subscription: Any
+
+
+@dataclass(frozen=True)
+class SubscriptionPaused(PaymentsEvent):
+    subscription: Any
+
+
+@dataclass(frozen=True)
+class SubscriptionResumed(PaymentsEvent):
+    subscription: Any

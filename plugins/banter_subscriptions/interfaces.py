@@ -18,6 +18,12 @@ class ISubscriptionService(Interface):
     def cancel(user_id, subscription_id, at_cycle_end):
         """Cancel at once or at the end of the paid cycle (idempotent)."""
 
+    def pause(user_id, subscription_id):
+        """Pause an active subscription (idempotent); the paid cycle stays paid."""
+
+    def resume(user_id, subscription_id):
+        """Resume a paused subscription (idempotent)."""
+
     def apply_event(event):
         """Apply a signed ``subscription.*`` / ``invoice.paid`` webhook envelope."""
 
@@ -27,5 +33,23 @@ class ISubscriptionService(Interface):
     def is_premium(user_id, now=None):
         """True while the user's paid premium (plus grace) lasts."""
 
-    def check_due(now=None):
-        """Ask the gateway about subscriptions whose paid cycle ended; a report."""
+    def get_any(subscription_id):
+        """Anyone's subscription (admins); ``NotFound`` when there is none."""
+
+    def claim_due(now, limit=20):
+        """Claim subscriptions for the check job: ``[(id, Razorpay id, charges)]``."""
+
+    def apply_check(subscription_id, remote, invoices, now):
+        """Apply the gateway's entity (and paid invoices); (changed, lapsed)."""
+
+    def charge_order(session, subscription_id, charge_id, admin_id):
+        """The core order id standing for a charge, made in ``session`` if needed."""
+
+    def refund_processed(refund, now=None):
+        """A processed refund of a charge's order; a full one takes its cycle back."""
+
+    def admin_list(status, limit, cursor):
+        """Every subscription, newest first; (page, next cursor)."""
+
+    def charges(subscription_id):
+        """The charges of one subscription, oldest cycle first."""

@@ -81,6 +81,9 @@ class Subscription(Base):
     premium_until: Mapped[dt.datetime | None]
     # When the newest snapshot we applied was taken (the webhook's created_at).
     snapshot_at: Mapped[dt.datetime | None]
+    # Not asked about by the check job before this (a claim, then the wait before the
+    # next question); NULL: whenever it is due.
+    check_after: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -106,4 +109,10 @@ class SubscriptionCharge(Base):
     cycle_end: Mapped[dt.datetime]
     # Why this charge grants nothing (an amount or currency not the plan's), or NULL.
     anomaly: Mapped[str | None] = mapped_column(String(200))
+    # The core order that stands for this charge once an admin refunds it (the core's
+    # refunds are refunds of an order's payment); NULL until then.
+    order_id: Mapped[str | None] = mapped_column(String(40), ForeignKey("orders.id"),
+                                                 unique=True)
+    # When a full refund of this charge took back the cycle it paid for.
+    refunded_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import colander
 
-from banter_payments.schemas import StrictBool, StrictSchema, StrictString
+from banter_payments.refunds.schemas import RefundBody
+from banter_payments.schemas import PageQuery, StrictBool, StrictSchema, StrictString
+
+from .transitions import STATUSES
 
 _ID = colander.Regex(r"^[A-Za-z0-9_]{1,40}$", msg="must be a Razorpay id")
 
@@ -48,3 +51,13 @@ class CancelBody(StrictSchema):
     atCycleEnd = colander.SchemaNode(  # noqa: N815
         StrictBool(), missing=True,
         description="keep the subscription (and premium) until the paid cycle ends")
+
+
+class AdminSubscriptionsQuery(PageQuery):
+    status = colander.SchemaNode(StrictString(), missing=None,
+                                 validator=colander.OneOf(sorted(STATUSES)))
+
+
+class RefundChargeBody(RefundBody):
+    """The core's refund body: ``amount`` (default: the whole charge), ``reason``,
+    ``notes``."""

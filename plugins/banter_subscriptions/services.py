@@ -21,11 +21,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 from zope.interface import implementer
 
 from banter_payments.clock import isoformat, utcnow
+from banter_payments.cursors import decode_cursor, page
 from banter_payments.db import lock_key, locked
 from banter_payments.errors import (
     Conflict,
@@ -38,6 +39,8 @@ from banter_payments.events import EventSink
 from banter_payments.gateway.interfaces import IPaymentGateway
 from banter_payments.ids import new_id
 from banter_payments.ledger.interfaces import ILedgerService
+from banter_payments.orders.models import Order
+from banter_payments.payments.models import Payment
 from banter_payments.wallet.interfaces import IWalletService
 from banter_payments.webhooks.registry import IgnoreEvent
 
@@ -47,7 +50,9 @@ from .events import (
     SubscriptionCancelled,
     SubscriptionCharged,
     SubscriptionHalted,
+    SubscriptionPaused,
     SubscriptionPaymentFailed,
+    SubscriptionResumed,
 )
 from .interfaces import ISubscriptionService
 from .models import GatewayPlan, Subscription, SubscriptionCharge
@@ -56,8 +61,12 @@ from .transitions import FINAL, LIVE, STATUSES, allowed
 log = logging.getLogger(__name__)
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-# Statuses the check job asks the gateway about once their paid cycle has ended.
-CHECKED = ("authenticated", "active", "pending")
+# Statuses the check job asks the gateway about once their paid cycle has ended (a
+# paused one too: a lost ``subscription.resumed`` must not leave it paused here).
+CHECKED = ("authenticated", "active", "pending", "paused")
+# A ``created`` subscription is asked about too (its checkout's webhooks may be lost)
+# for this long after it was made; past it, it was abandoned at checkout.
+CREATED_CHECKED_FOR = dt.timedelta(days=7)
 
 
 def from_unix(value: Any) -> dt.datetime | None:
@@ -90,13 +99,14 @@ class SubscriptionService:
 
     def __init__(self, session: Session, source: Any, wallet: IWalletService,
                  ledger: ILedgerService, plans: dict[str, Plan], grace_seconds: int,
-                 events: EventSink):
+                 events: EventSink, recheck_seconds: int = 3600):
         self.session = session
         self.source = source
         self.wallet = wallet
         self.ledger = ledger
         self.plans = plans
         self.grace = dt.timedelta(seconds=grace_seconds)
+        self.recheck = dt.timedelta(seconds=recheck_seconds)
         self.events = events
 
     @property
@@ -167,6 +177,15 @@ class SubscriptionService:
             raise NotFound("No such subscription.")
         return sub
 
+    def get_any(self, subscription_id: str) -> Subscription:
+        """Anyone's subscription, by our id or Razorpay's (for admins)."""
+        sub = self.session.scalars(select(Subscription).where(or_(
+            Subscription.id == subscription_id,
+            Subscription.razorpay_subscription_id == subscription_id))).first()
+        if sub is None:
+            raise NotFound("No such subscription.")
+        return sub
+
     def list(self, user_id: str) -> list[Subscription]:
         return list(self.session.scalars(
             select(Subscription).where(Subscription.user_id == user_id)
@@ -210,6 +229,46 @@ class SubscriptionService:
             raise GatewayError("Razorpay did not cancel the subscription.")
         return sub
 
+    def pause(self, user_id: str, subscription_id: str) -> Subscription:
+        """Pause an active subscription at the gateway (no charge until resumed). The
+        cycle already paid for stays paid: premium lasts to its end (plus grace), as
+        Razorpay keeps the customer's paid cycle. Pausing twice changes nothing."""
+        sub = self.get(user_id, subscription_id, lock=True)
+        if sub.status == "paused":
+            return sub
+        if sub.status != "active":
+            raise Conflict("Only an active subscription can be paused.",
+                           details={"status": sub.status})
+        remote = self.gateway.pause_subscription(sub.razorpay_subscription_id)
+        self.apply_snapshot(sub, remote, None)
+        if sub.status != "paused":
+            raise GatewayError("Razorpay did not pause the subscription.")
+        self._acted_now(sub)
+        return sub
+
+    def resume(self, user_id: str, subscription_id: str) -> Subscription:
+        """Resume a paused subscription at the gateway; Razorpay charges it at its next
+        cycle boundary, and that charge extends premium. Resuming twice changes nothing."""
+        sub = self.get(user_id, subscription_id, lock=True)
+        if sub.status == "active":
+            return sub
+        if sub.status != "paused":
+            raise Conflict("Only a paused subscription can be resumed.",
+                           details={"status": sub.status})
+        remote = self.gateway.resume_subscription(sub.razorpay_subscription_id)
+        self.apply_snapshot(sub, remote, None)
+        if sub.status == "paused":
+            raise GatewayError("Razorpay did not resume the subscription.")
+        self._acted_now(sub)
+        return sub
+
+    def _acted_now(self, sub: Subscription) -> None:
+        """We just changed the subscription at the gateway: a webhook raised before now
+        (a pause's, delivered after the resume that followed it) is older than what we
+        hold. The gateway's clock is taken to be ours."""
+        sub.snapshot_at = max(sub.snapshot_at or EPOCH, utcnow())
+        self.session.flush()
+
     # Snapshots and charges
 
     def apply_event(self, event: dict[str, Any]) -> None:
@@ -227,7 +286,7 @@ class SubscriptionService:
         if sub is None:
             raise IgnoreEvent(f"a subscription we never created: {razorpay_id}")
         if sub_entity is not None:
-            changed = self.apply_snapshot(sub, sub_entity, at)
+            changed = self.apply_snapshot(sub, sub_entity, at, name)
             if changed and payment and payment.get("status") == "failed" \
                     and name in ("subscription.pending", "subscription.halted"):
                 self.events.emit(SubscriptionPaymentFailed(
@@ -248,12 +307,20 @@ class SubscriptionService:
             self.record_charge(sub, payment, invoice_id, start, end)
 
     def apply_snapshot(self, sub: Subscription, remote: dict[str, Any],
-                       at: dt.datetime | None) -> bool:
+                       at: dt.datetime | None, event: str | None = None) -> bool:
         """Move ``sub`` to the snapshot ``remote`` taken at ``at`` (``None``: a fetch,
-        current now) if it is newer and the move is forward; whether it moved."""
+        current now) if it is newer and the move is forward; whether it moved.
+
+        ``event`` is the webhook's name: within one paid cycle only a resume (its
+        webhook, or a fetch) takes a paused subscription back to active, since every
+        other event of that cycle with an active snapshot (``activated``, ``charged``)
+        happened before it was paused, however late it is delivered."""
         status = remote.get("status")
         paid = remote.get("paid_count")
         if status not in STATUSES or not isinstance(paid, int) or sub.status in FINAL:
+            return False
+        if (event is not None and event != "subscription.resumed" and paid == sub.paid_count
+                and (sub.status, status) == ("paused", "active")):
             return False
         held = (sub.paid_count, sub.snapshot_at or EPOCH)
         seen = (paid, at or sub.snapshot_at or EPOCH)
@@ -279,6 +346,10 @@ class SubscriptionService:
             return True
         if status == "active" and before in ("created", "authenticated", "halted"):
             self.events.emit(SubscriptionActivated(request=source, subscription=sub))
+        elif status == "active" and before == "paused":
+            self.events.emit(SubscriptionResumed(request=source, subscription=sub))
+        elif status == "paused":
+            self.events.emit(SubscriptionPaused(request=source, subscription=sub))
         elif status == "halted":
             self.events.emit(SubscriptionHalted(request=source, subscription=sub))
         elif status == "cancelled":
@@ -385,45 +456,142 @@ class SubscriptionService:
     def is_premium(self, user_id: str, now: dt.datetime | None = None) -> bool:
         return self.entitlement(user_id, "premium", now)["active"]
 
-    # The check job
+    # The check job (``jobs.check_subscriptions``): claim, ask the gateway, apply
 
-    def due_for_check(self, now: dt.datetime) -> list[str]:
-        return list(self.session.scalars(
-            select(Subscription.id)
-            .where(Subscription.status.in_(CHECKED),
-                   or_(Subscription.current_end.is_(None),
-                       Subscription.current_end <= now))
-            .order_by(Subscription.id)))
+    def claim_due(self, now: dt.datetime, limit: int = 20
+                  ) -> list[tuple[str, str, int]]:
+        """Claim up to ``limit`` subscriptions whose paid cycle has ended (or that have
+        none yet), or that miss a charge, and that no other checker holds: rows other
+        workers have locked are skipped, and a claimed row is not due again for
+        ``subscriptions.recheck_seconds`` (its ``check_after``), so the claims survive
+        this short transaction and the gateway calls happen with no lock held.
+        ``[(id, Razorpay id, charges recorded)]``.
+        """
+        recorded = (select(func.count()).select_from(SubscriptionCharge)
+                    .where(SubscriptionCharge.subscription_id == Subscription.id)
+                    .correlate(Subscription).scalar_subquery())
+        cycle_ended = and_(
+            or_(Subscription.status.in_(CHECKED),
+                and_(Subscription.status == "created",
+                     Subscription.created_at >= now - CREATED_CHECKED_FOR)),
+            or_(Subscription.current_end.is_(None), Subscription.current_end <= now))
+        rows = list(self.session.scalars(locked(
+            select(Subscription)
+            # ... or a snapshot counted more paid cycles than we recorded charges (their
+            # webhooks were lost), whatever its status.
+            .where(or_(cycle_ended, Subscription.paid_count > recorded),
+                   or_(Subscription.check_after.is_(None),
+                       Subscription.check_after <= now))
+            .order_by(Subscription.id).limit(limit), skip_locked=True)))
+        claimed = []
+        for sub in rows:
+            sub.check_after = now + self.recheck
+            claimed.append((sub.id, sub.razorpay_subscription_id, self._count_charges(sub)))
+        self.session.flush()
+        return claimed
 
-    def check_one(self, subscription_id: str, now: dt.datetime) -> tuple[bool, bool]:
-        """Ask the gateway about one subscription; (changed, lapsed)."""
+    def apply_check(self, subscription_id: str, remote: dict[str, Any],
+                    invoices: list[dict[str, Any]], now: dt.datetime) -> tuple[bool, bool]:
+        """Apply what the gateway said of one subscription (its entity, and its invoices
+        when charges were missing) through the same state machine as webhooks;
+        (changed, lapsed)."""
         sub = self.session.scalars(locked(select(Subscription).where(
             Subscription.id == subscription_id))).one()
-        remote = self.gateway.fetch_subscription(sub.razorpay_subscription_id)
+        if remote.get("id") != sub.razorpay_subscription_id:
+            raise GatewayError("Razorpay answered another subscription.")
         changed = self.apply_snapshot(sub, remote, None)
-        recorded = self._count_charges(sub)
-        if isinstance(remote.get("paid_count"), int) and remote["paid_count"] > recorded:
+        for invoice in invoices:
             # Charges whose webhooks never came: the paid invoices say what each bought.
-            for invoice in self.gateway.fetch_subscription_invoices(
-                    sub.razorpay_subscription_id):
-                changed |= self._record_invoice(sub, invoice) is not None
+            changed |= self._record_invoice(sub, invoice) is not None
         lapsed = sub.premium_until is not None and sub.premium_until <= now
         return changed, lapsed
 
-    def check_due(self, now: dt.datetime | None = None) -> CheckReport:
+    # Refunds of charges (through the core's refunds)
+
+    def charge_order(self, session: Session, subscription_id: str, charge_id: str,
+                     admin_id: str) -> str:
+        """The core order standing for one charge, made on its first refund: the core
+        refunds an order's captured payment, so the charge becomes a paid order whose
+        payment is the charge's Razorpay payment. Made in ``session`` (the caller's own
+        short transaction, committed before the refund reserves its amount)."""
+        charge = session.scalars(locked(select(SubscriptionCharge).where(
+            SubscriptionCharge.id == charge_id,
+            SubscriptionCharge.subscription_id == subscription_id))).first()
+        if charge is None:
+            raise NotFound("No such charge of this subscription.")
+        if charge.order_id is not None:
+            return charge.order_id
+        if charge.amount <= 0:
+            raise Conflict("This charge recorded no amount to refund.",
+                           details={"anomaly": charge.anomaly})
+        sub = session.get(Subscription, subscription_id)
+        plan = self.plans.get(sub.plan)
+        order = Order(id=new_id("ord"), user_id=sub.user_id, created_by=admin_id,
+                      sku=sub.plan, amount=charge.amount, currency=charge.currency,
+                      status="paid", grants=dict(plan.grants_per_cycle) if plan else {},
+                      entitlements=[], title=(plan.name if plan else sub.plan)[:200],
+                      metadata_={"subscriptionId": sub.id, "chargeId": charge.id,
+                                 "cycleStart": isoformat(charge.cycle_start),
+                                 "cycleEnd": isoformat(charge.cycle_end)},
+                      paid_at=charge.created_at, fulfilled_at=charge.created_at,
+                      created_at=charge.created_at)
+        session.add(order)
+        session.flush()
+        session.add(Payment(id=new_id("pmt"), order_id=order.id,
+                            razorpay_payment_id=charge.razorpay_payment_id,
+                            status="captured", amount=charge.amount,
+                            currency=charge.currency, captured_at=charge.created_at,
+                            created_at=charge.created_at))
+        charge.order_id = order.id
+        session.flush()
+        return order.id
+
+    def refund_processed(self, refund: Any, now: dt.datetime | None = None) -> None:
+        """A processed refund of a charge's order: a full refund takes back the cycle
+        that charge paid for (its entitlement grant is revoked, and premium ends where
+        the other paid cycles end, or now); a partial one changes no entitlement."""
+        charge = self.session.scalars(select(SubscriptionCharge).where(
+            SubscriptionCharge.order_id == refund.order_id)).first()
+        if charge is None or charge.refunded_at is not None:
+            return
+        order = self.session.get(Order, refund.order_id)
+        if order is None or order.refunded_amount < order.amount:
+            return
         now = now or utcnow()
-        report = CheckReport()
-        for sub_id in self.due_for_check(now):
-            report.checked += 1
-            try:
-                changed, lapsed = self.check_one(sub_id, now)
-            except GatewayError as exc:
-                report.errors.append(f"{sub_id}: {exc}")
-                continue
-            report.changed += changed
-            if lapsed:
-                report.lapsed.append(sub_id)
-        return report
+        sub = self.session.scalars(locked(select(Subscription).where(
+            Subscription.id == charge.subscription_id))).one()
+        charge.refunded_at = now
+        if charge.anomaly is not None:
+            return  # it never granted anything
+        self.wallet.revoke_entitlement(
+            sub.user_id, sub.family, f"subscription:{sub.id}:{charge.razorpay_payment_id}",
+            now)
+        others = self.session.scalar(
+            select(func.max(SubscriptionCharge.cycle_end))
+            .where(SubscriptionCharge.subscription_id == sub.id,
+                   SubscriptionCharge.anomaly.is_(None),
+                   SubscriptionCharge.refunded_at.is_(None)))
+        until = others + self.grace if others is not None else now
+        if sub.premium_until is not None and until < sub.premium_until:
+            sub.premium_until = until
+        self.session.flush()
+
+    def admin_list(self, *, status: str | None, limit: int, cursor: str | None
+                   ) -> tuple[list[Subscription], str | None]:
+        """Every subscription, newest first (keyset by id), for operators."""
+        query = select(Subscription)
+        if status is not None:
+            query = query.where(Subscription.status == status)
+        if cursor:
+            query = query.where(Subscription.id < decode_cursor(cursor, "sbs"))
+        return page(list(self.session.scalars(
+            query.order_by(Subscription.id.desc()).limit(limit + 1))), limit)
+
+    def charges(self, subscription_id: str) -> list[SubscriptionCharge]:
+        return list(self.session.scalars(
+            select(SubscriptionCharge)
+            .where(SubscriptionCharge.subscription_id == subscription_id)
+            .order_by(SubscriptionCharge.cycle_start, SubscriptionCharge.id)))
 
 
 def subscription_service_factory(context: Any, source: Any) -> SubscriptionService:
@@ -433,7 +601,8 @@ def subscription_service_factory(context: Any, source: Any) -> SubscriptionServi
                                source.find_service(IWalletService),
                                source.find_service(ILedgerService),
                                plans(source.registry),
-                               settings["subscriptions.grace_seconds"], EventSink(source))
+                               settings["subscriptions.grace_seconds"], EventSink(source),
+                              settings["subscriptions.recheck_seconds"])
 
 
 def subscription_json(sub: Subscription, *, checkout: dict | None = None

@@ -31,4 +31,11 @@ SETTINGS = {
     "subscriptions.grace_seconds": Setting(
         86400, integer(0, 30 * 86400),
         doc="how long an entitlement outlives the end of the last paid cycle"),
+    "subscriptions.check_interval_seconds": Setting(
+        300, integer(0, 86400),
+        doc="how often the worker runs the subscription check job (0: not in the worker; "
+            "run banter-check-subscriptions from cron instead)"),
+    "subscriptions.recheck_seconds": Setting(
+        3600, integer(60, 7 * 86400),
+        doc="how long the check job waits before asking about the same subscription again"),
 }

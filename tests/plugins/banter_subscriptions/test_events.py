@@ -9,7 +9,9 @@ from banter_subscriptions.events import (
     SubscriptionCancelled,
     SubscriptionCharged,
     SubscriptionHalted,
+    SubscriptionPaused,
     SubscriptionPaymentFailed,
+    SubscriptionResumed,
 )
 from pyramid.config import Configurator
 
@@ -27,7 +29,8 @@ def announced(app):
     seen = Counter()
     config = Configurator(registry=app.registry)
     for event in (SubscriptionActivated, SubscriptionCharged, SubscriptionPaymentFailed,
-                  SubscriptionHalted, SubscriptionCancelled):
+                  SubscriptionHalted, SubscriptionCancelled, SubscriptionPaused,
+                  SubscriptionResumed):
         config.add_subscriber(lambda committed: seen.update([type(committed.event).__name__]),
                               Committed, for_event=event)
     config.commit()
@@ -63,3 +66,13 @@ def test_nothing_is_announced_for_a_refused_request(flow, announced):
     paid = flow.checkout(sub["razorpaySubscriptionId"])
     flow.verify("pat", dict(paid, razorpay_signature="f" * 64), status=400)
     assert announced == Counter()
+
+
+def test_pause_and_resume_are_announced_once(flow, announced):
+    sub = flow.subscribed("quentin")
+    for action in ("pause", "resume"):
+        flow.testapp.post_json(f"/api/payments/subscriptions/{sub['id']}/{action}", {},
+                               headers=flow.auth("quentin"))
+        flow.flush()
+        flow.advance(60)
+    assert (announced["SubscriptionPaused"], announced["SubscriptionResumed"]) == (1, 1)

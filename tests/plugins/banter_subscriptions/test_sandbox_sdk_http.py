@@ -91,3 +91,87 @@ def test_what_razorpay_refuses_the_sandbox_refuses(live):
     wrong_key = razorpay.Client(auth=(SANDBOX_KEY_ID, "wrong"), base_url=f"{live}{SANDBOX}")
     with pytest.raises(razorpay.errors.BadRequestError):
         wrong_key.plan.all()
+
+
+def test_a_standalone_sandbox_serves_subscriptions_and_pause_resume(tmp_path, serve):
+    """``banter-sandbox`` on a database of its own, built by its own history (s0002
+    adds the Subscriptions tables), as the SDK sees it over HTTP."""
+    from banter_payments.sandbox.emulator import emulator_service
+    from banter_payments.sandbox.serve import build_server
+
+    url = f"sqlite:///{tmp_path / 'standalone.sqlite'}"
+    standalone = build_server(["--port", "0", "--database-url", url,
+                               "--set", "sandbox.worker=false"])
+    try:
+        base_url = serve(standalone.server)
+        client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET), base_url=base_url)
+        plan = client.plan.create({"period": "monthly", "interval": 1,
+                                   "item": {"name": "Premium", "amount": 9900,
+                                            "currency": "INR"}})
+        sub = client.subscription.create({"plan_id": plan["id"], "total_count": 12})
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.pause(sub["id"], {"pause_at": "now"})  # not active yet
+        requests.post(f"{base_url}/subscriptions/{sub['id']}/checkout", json={},
+                      timeout=10).raise_for_status()
+        active = client.subscription.fetch(sub["id"])
+        paused = client.subscription.pause(sub["id"], {"pause_at": "now"})
+        assert (paused["status"], paused["charge_at"]) == ("paused", None)
+        assert paused["current_end"] == active["current_end"]
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.pause(sub["id"], {"pause_at": "now"})
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.resume(sub["id"], {"resume_at": "tomorrow"})
+        moved = requests.post(f"{base_url}/clock", json={"advance": "P40D"},
+                              timeout=10).json()
+        assert moved["charged"] == 0  # paused: the boundary passed with no charge
+        resumed = client.subscription.resume(sub["id"], {"resume_at": "now"})
+        assert resumed["status"] == "active" and resumed["paid_count"] == 1
+        assert resumed["charge_at"] > moved["now"]
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.resume(sub["id"], {"resume_at": "now"})
+        requests.post(f"{base_url}/clock", json={"advance": "P1M"}, timeout=10)
+        charged = client.subscription.fetch(sub["id"])
+        assert charged["paid_count"] == 2
+        assert charged["current_start"] == resumed["charge_at"]
+        events = set(_outbox_events(emulator_service(standalone.app)))
+        assert {"subscription.paused", "subscription.resumed"} <= events
+    finally:
+        emulator_service(standalone.app).close()
+
+
+def _outbox_events(service):
+    import sqlalchemy as sa
+
+    from banter_payments.sandbox.models import SandboxWebhook
+
+    with service.reader() as session, session.begin():
+        return list(session.scalars(sa.select(SandboxWebhook.event)))
+
+
+def test_update_changes_the_plan_from_the_next_charge(live):
+    client = razorpay.Client(auth=(SANDBOX_KEY_ID, SANDBOX_KEY_SECRET),
+                             base_url=f"{live}{SANDBOX}")
+    item = {"name": "Premium", "amount": 9900, "currency": "INR"}
+    monthly = client.plan.create({"period": "monthly", "interval": 1, "item": item})
+    dearer = client.plan.create({"period": "monthly", "interval": 1,
+                                 "item": {**item, "amount": 12900}})
+    sub = client.subscription.create({"plan_id": monthly["id"], "total_count": 12})
+    requests.post(f"{live}{SANDBOX}/subscriptions/{sub['id']}/checkout", json={},
+                  timeout=10).raise_for_status()
+    for bad in ({"plan_id": "plan_nope"}, {"schedule_change_at": "cycle_end",
+                                           "plan_id": dearer["id"]},
+                {"customer_notify": 1}, {"quantity": 2}, {"remaining_count": 0}):
+        with pytest.raises(razorpay.errors.BadRequestError):
+            client.subscription.edit(sub["id"], bad)
+    assert client.subscription.fetch(sub["id"])["plan_id"] == monthly["id"]
+    updated = client.subscription.edit(sub["id"], {"plan_id": dearer["id"],
+                                                   "remaining_count": 3,
+                                                   "schedule_change_at": "now"})
+    assert (updated["plan_id"], updated["remaining_count"], updated["total_count"]) == (
+        dearer["id"], 3, 4)
+    requests.post(f"{live}{SANDBOX}/clock", json={"advance": "P1M"}, timeout=10)
+    invoices = client.invoice.all({"subscription_id": sub["id"]})["items"]
+    assert sorted(i["amount_paid"] for i in invoices) == [9900, 12900]
+    client.subscription.cancel(sub["id"], {"cancel_at_cycle_end": 0})
+    with pytest.raises(razorpay.errors.BadRequestError):
+        client.subscription.edit(sub["id"], {"remaining_count": 2})

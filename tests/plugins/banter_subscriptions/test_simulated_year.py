@@ -9,8 +9,8 @@ import random
 
 import pytest
 import sqlalchemy as sa
+from banter_subscriptions.jobs import check_subscriptions
 from banter_subscriptions.models import Subscription, SubscriptionCharge
-from banter_subscriptions.scripts import check_subscriptions
 
 from banter_payments.jobs import Job
 
@@ -31,7 +31,7 @@ def settings(settings):
 
 def test_a_year_of_charges_failures_and_lost_webhooks(flow, registry, dbsession):
     rng = random.Random(2026)
-    users = [f"user{n}" for n in range(10)]
+    users = [f"user{n}" for n in range(50)]
     subs = {}
     for n, user in enumerate(users):
         plan = "premium.yearly" if n % 3 == 0 else "premium.monthly"

@@ -117,3 +117,43 @@ def test_the_table_never_leaves_a_final_status_and_never_returns_to_created():
         assert TRANSITIONS[status] == frozenset()
     assert not any("created" in moves for moves in TRANSITIONS.values())
     assert allowed("pending", "pending") and not allowed("active", "authenticated")
+
+
+def named(truth):
+    """Each snapshot with the webhook Razorpay sends for that step."""
+    names = []
+    previous = None
+    for remote, _at in truth:
+        status, paid = remote["status"], remote["paid_count"]
+        if status == "active" and previous and previous[0] == "paused" \
+                and paid == previous[1]:
+            names.append("subscription.resumed")
+        elif status == "active":
+            names.append("subscription.charged" if paid else "subscription.activated")
+        else:
+            names.append(f"subscription.{status}")
+        previous = (status, paid)
+    return [(remote, at, name) for (remote, at), name in zip(truth, names, strict=True)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(actions=st.lists(st.sampled_from(["charge", "fail", "pause", "resume"]),
+                        max_size=25),
+       end=st.sampled_from([None, "cancelled"]),
+       data=st.data())
+def test_with_event_names_late_activations_never_unpause(actions, end, data):
+    """The same property with each snapshot's webhook name, which ``apply_event``
+    passes: the newest snapshot still wins, and an active snapshot of the same paid
+    cycle that is not a resume never takes a paused subscription back to active."""
+    truth = named(snapshots(walk(actions, end)))
+    copies = data.draw(st.lists(st.sampled_from(truth), max_size=10))
+    deliveries = data.draw(st.permutations(truth + copies))
+    svc, sub = service(), new_subscription()
+    for remote, at, name in deliveries:
+        before = (sub.status, sub.paid_count)
+        svc.apply_snapshot(sub, remote, at, name)
+        if before[0] == "paused" and sub.status == "active" \
+                and sub.paid_count == before[1]:
+            assert name == "subscription.resumed"
+    newest = truth[-1][0]
+    assert (sub.status, sub.paid_count) == (newest["status"], newest["paid_count"])

@@ -6,8 +6,8 @@ import json
 import threading
 
 import sqlalchemy as sa
+from banter_subscriptions.jobs import check_subscriptions
 from banter_subscriptions.models import Subscription, SubscriptionCharge
-from banter_subscriptions.scripts import check_subscriptions
 
 from banter_payments.jobs import Job
 from banter_payments.sandbox.ids import account_id
