@@ -437,3 +437,21 @@ def test_the_worker_runtime_has_the_job_unless_cron_does_it(settings):
     assert registered_jobs(main({}, **settings).registry)["alerts.evaluate"].interval == 60
     settings["alerts.interval_seconds"] = "0"
     assert "alerts.evaluate" not in registered_jobs(main({}, **settings).registry)
+
+
+def test_in_development_the_apps_own_worker_thread_evaluates_them(settings, engine,
+                                                                   dbsession, monkeypatch):
+    from banter_payments import main
+    from banter_payments.worker import runner
+    from tests.common.waiting import wait_for
+
+    monkeypatch.setattr(runner, "IN_WORKER_PROCESS", False)
+    settings["worker.in_process"] = "true"
+    settings["alerts.interval_seconds"] = "1"
+    dbsession.add(dead_message())
+    dbsession.commit()
+    main({}, **settings)
+    try:
+        wait_for(lambda: events(engine) == [("dead_letters", 1, "raised")], timeout=10)
+    finally:
+        runner.stop_in_process()
