@@ -2,10 +2,8 @@
 
 Each rule measures something over ``alerts.window`` and says breached, fine, or "not
 enough data" (too few attempts or deliveries to judge: the alert keeps its state, so a
-quiet night neither raises nor resolves anything). The state lives in ``alert_states``:
-a change of state is one conditional UPDATE, and only the evaluation whose UPDATE moved
-the row emits ``AlertRaised`` / ``AlertResolved``. However often, and in however many
-processes, the alerts are evaluated, a breach is announced once and its recovery once.
+quiet night neither raises nor resolves anything). ``services.AlertService.evaluate``
+turns the verdicts into changes of state, each announced once.
 
 Rules:
 
