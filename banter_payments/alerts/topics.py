@@ -5,7 +5,7 @@ before its ``alert.resolved``. ``data`` (fields are only ever added):
 
 ``{"alert", "state", "episode", "value", "threshold", "message", "summary"}``; ``summary``
 is one line fit for a mail subject or a chat message, so a channel that knows nothing
-about alerts (the notifications plugin's ``email``) can send it as it is.
+about alerts (a mail plugin's) can send it as it is.
 """
 
 from __future__ import annotations
