@@ -295,13 +295,23 @@ SETTINGS: dict[str, Setting] = {
     # Webhook timings are written in batches, after the delivery's commit.
     "metrics.webhook_timings_batch": Setting(50, integer(1)),
     "metrics.webhook_timings_flush_seconds": Setting(5.0, number(0)),
-    # Alerts (banter_payments.alerts), evaluated by ``banter-alerts INI`` from cron.
+    # Alerts (banter_payments.alerts), evaluated by the worker runtime or ``banter-alerts INI``.
     "alerts.success_rate_below": Setting(0.9, number(0)),
     "alerts.window": Setting(15 * 60, duration),
     "alerts.min_attempts": Setting(20, integer(1)),
     "alerts.webhook_lag_seconds": Setting(300.0, number(0)),
     "alerts.min_webhooks": Setting(10, integer(1)),
     "alerts.dead_letters_above": Setting(0, integer(0)),
+    # How often the worker runtime evaluates them (job alerts.evaluate); 0 leaves it to
+    # cron and banter-alerts.
+    "alerts.interval_seconds": Setting(60, integer(0)),
+    # Where AlertRaised / AlertResolved go, through the outbox: an ops webhook endpoint
+    # (signed with the Standard Webhooks secret in the variable named by
+    # alerts.webhook_secret_env) and an ops address on the outbox channel alerts.email_channel.
+    "alerts.webhook_url": Setting(None),
+    "alerts.webhook_secret_env": Setting("ALERTS_WEBHOOK_SECRET"),
+    "alerts.email": Setting(None),
+    "alerts.email_channel": Setting("email"),
 }
 
 

@@ -1,7 +1,10 @@
 """``banter-alerts production.ini``: evaluate the alerts once; run it from cron.
 
+The same evaluation as the worker runtime's ``alerts.evaluate`` job (``IAlertService`` on
+a ``Job``), for deployments that run no worker or set ``alerts.interval_seconds = 0``.
 Prints the alerts that changed state as JSON (an empty list most of the time). Each
-change is announced once, however many copies run: the state is in the database.
+change is announced once, however many copies and workers run: the state is in the
+database.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ import json
 import sys
 
 from pyramid.paster import bootstrap, setup_logging
-from pyramid.request import Request
 
-from .rules import evaluate_alerts
+from ..jobs import Job
+from ..worker import runner
+from .interfaces import IAlertService
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,9 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("config_uri", help="the ini file, e.g. production.ini")
     args = parser.parse_args(argv)
     setup_logging(args.config_uri)
-    # A POST, so that the job's session is the writer (BEGIN IMMEDIATE on SQLite).
-    with bootstrap(args.config_uri, request=Request.blank("/", method="POST")) as env:
-        changes = evaluate_alerts(env["request"])
+    # A one-shot command: the app it loads must not start an in-process worker thread.
+    before, runner.IN_WORKER_PROCESS = runner.IN_WORKER_PROCESS, True
+    try:
+        with bootstrap(args.config_uri) as env, Job(env["registry"]) as job:
+            changes = job.find_service(IAlertService).evaluate()
+    finally:
+        runner.IN_WORKER_PROCESS = before
     print(json.dumps(changes, indent=2, sort_keys=True))
     return 0
 

@@ -1,11 +1,9 @@
-"""Alert rules and their evaluation, from the database, on demand (cron, not requests).
+"""Alert rules: what each alert measures, from the database.
 
 Each rule measures something over ``alerts.window`` and says breached, fine, or "not
 enough data" (too few attempts or deliveries to judge: the alert keeps its state, so a
-quiet night neither raises nor resolves anything). The state lives in ``alert_states``:
-a change of state is one conditional UPDATE, and only the evaluation whose UPDATE moved
-the row emits ``AlertRaised`` / ``AlertResolved``. However often, and in however many
-processes, the alerts are evaluated, a breach is announced once and its recovery once.
+quiet night neither raises nor resolves anything). ``services.AlertService.evaluate``
+turns the verdicts into changes of state, each announced once.
 
 Rules:
 
@@ -22,17 +20,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from pyramid.request import Request
 from sqlalchemy.orm import Session
 
-from ..clock import utcnow
-from ..db import insert_ignoring_conflict
-from ..events import emit
 from ..metrics.interfaces import outbox_stats
 from ..metrics.services import attempt_totals, lag_percentiles, success_rate
-from .events import AlertRaised, AlertResolved
-from .models import AlertState
 
 
 @dataclass(frozen=True)
@@ -87,50 +78,3 @@ def measure_all(session: Session, registry, now: dt.datetime) -> list[Measure]:
                 webhook_lag_measure(session, settings, now)]
     dead = dead_letters_measure(session, settings, registry)
     return measures + ([dead] if dead else [])
-
-
-def _ensure_row(session: Session, name: str, now: dt.datetime) -> None:
-    session.execute(insert_ignoring_conflict(session, AlertState.__table__, ["name"])
-                    .values(name=name, state="ok", changed_at=now, evaluated_at=now))
-
-
-def _move(session: Session, name: str, to_state: str, measure: Measure,
-          now: dt.datetime) -> bool:
-    """Move the alert to ``to_state``; True only for the evaluation that moved it."""
-    from_state = "ok" if to_state == "firing" else "firing"
-    moved = session.execute(
-        sa.update(AlertState)
-        .where(AlertState.name == name, AlertState.state == from_state)
-        .values(state=to_state, changed_at=now, value=measure.value[:64], evaluated_at=now)
-        .execution_options(synchronize_session=False))
-    return moved.rowcount == 1
-
-
-def evaluate_alerts(request: Request, *, now: dt.datetime | None = None) -> list[dict]:
-    """Evaluate every rule in one transaction of ``request.tm`` (which must be idle);
-    emit an event for each alert that changed state and return those changes."""
-    now = now or utcnow()
-    changes = []
-    with request.tm:
-        session = request.dbsession
-        for measure in measure_all(session, request.registry, now):
-            _ensure_row(session, measure.name, now)
-            session.execute(sa.update(AlertState).where(AlertState.name == measure.name)
-                            .values(value=measure.value[:64], evaluated_at=now)
-                            .execution_options(synchronize_session=False))
-            if measure.breached is None:
-                continue
-            to_state = "firing" if measure.breached else "ok"
-            if not _move(session, measure.name, to_state, measure, now):
-                continue
-            kind = AlertRaised if to_state == "firing" else AlertResolved
-            emit(request, kind(request, measure.name, measure.value, measure.threshold,
-                               measure.message))
-            changes.append({"alert": measure.name, "state": to_state,
-                            "value": measure.value, "threshold": measure.threshold,
-                            "message": measure.message})
-    return changes
-
-
-def alert_states(session: Session) -> list[AlertState]:
-    return list(session.scalars(sa.select(AlertState).order_by(AlertState.name)))

@@ -1,7 +1,7 @@
-"""Where an announced alert goes today: the log, after the commit that decided it.
+"""Every announced alert is also logged, after the commit that decided it.
 
-The outbox (being built separately) subscribes to the same after-commit events to
-deliver them to the ops webhook endpoint and the ops mailbox.
+The delivery to the ops webhook and the ops mailbox is the outbox's (``topics``): its
+messages are written in the evaluation's transaction, not here.
 """
 
 from __future__ import annotations

@@ -20,3 +20,15 @@ def test_the_demo_serves_only_its_own_files(testapp):
     testapp.get("/demo/assets/index.html", status=404)
     testapp.get("/demo/assets/..%2Fviews.py", status=404)
     testapp.get("/demo/assets/nothing.js", status=404)
+
+
+def test_the_dashboard_charts_are_drawn_by_the_demos_own_script(testapp):
+    """The metrics page's charts come from charts.js, served here; it builds SVG in the
+    page and imports nothing from elsewhere."""
+    charts = testapp.get("/demo/assets/charts.js")
+    assert charts.content_type == "text/javascript"
+    assert 'const NS = "http://www.w3.org/2000/svg"' in charts.text
+    assert "import " not in charts.text and "fetch(" not in charts.text
+    app = testapp.get("/demo/assets/app.js").text
+    assert 'import { barChart, lineChart } from "./charts.js";' in app
+    assert 'path: "admin/metrics"' in app

@@ -91,6 +91,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
         "a cursor is opaque: only one this API issued is valid, which a schema cannot say",
     (f"GET {P}/admin/refunds", ACCEPT): "a cursor is opaque (as for /admin/webhooks)",
     (f"GET {P}/orders", ACCEPT): "a cursor is opaque (as for /admin/webhooks)",
+    (f"GET {P}/admin/alerts", ACCEPT): "a cursor is opaque (as for /admin/webhooks)",
     (f"GET {P}/wallet/transactions", ACCEPT):
         "to do: ?asset= must be an enabled asset; the document does not list them",
     (f"POST {P}/orders/{{order_id}}/refunds", ACCEPT):

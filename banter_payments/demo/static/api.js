@@ -59,4 +59,6 @@ export class Api {
   webhooks(query) { return this.get(`/admin/webhooks?${new URLSearchParams(query)}`); }
   replay(id) { return this.post(`/admin/webhooks/${encodeURIComponent(id)}/replay`); }
   reconcile() { return this.post("/admin/reconcile"); }
+  metrics(query) { return this.get(`/admin/metrics?${new URLSearchParams(query)}`); }
+  alerts(query) { return this.get(`/admin/alerts?${new URLSearchParams(query)}`); }
 }

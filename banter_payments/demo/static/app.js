@@ -1,5 +1,6 @@
 // The demo: a shop, a wallet, gifts, and an operator's console, over the public REST API.
 import { Api, ApiError } from "./api.js";
+import { barChart, lineChart } from "./charts.js";
 
 const api = new Api(document.querySelector('meta[name="banter-api"]').content);
 const SESSION_KEY = "banter.demo.session";
@@ -11,8 +12,8 @@ const THEME = "#0f766e";
 let session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
 if (session) api.token = session.token;
 
-// Every page of the demo. Premium plans (subscriptions), the notification inbox and the
-// metrics page join this list when their features exist in the API.
+// Every page of the demo. Premium plans (subscriptions) and the notification inbox join
+// this list when their features exist in the API.
 const SECTIONS = [
   { path: "shop", title: "Shop", render: shopPage },
   { path: "wallet", title: "Wallet", render: walletPage },
@@ -21,6 +22,7 @@ const SECTIONS = [
   { path: "admin/orders", title: "Orders & refunds", admin: true, render: adminOrdersPage },
   { path: "admin/webhooks", title: "Webhooks", admin: true, render: adminWebhooksPage },
   { path: "admin/reconcile", title: "Reconcile", admin: true, render: adminReconcilePage },
+  { path: "admin/metrics", title: "Metrics", admin: true, render: adminMetricsPage },
 ];
 
 // ---- small helpers ----
@@ -516,6 +518,136 @@ function adminReconcilePage() {
   return view("Reconcile",
     h("p", {}, "Asks Razorpay (here, the sandbox) about open orders and applies what it finds."),
     button, output);
+}
+
+// ---- the operators' dashboard: /admin/metrics and /admin/alerts ----
+
+const RANGES = [
+  { value: "24h", label: "Last 24 hours (hourly)", hours: 24, bucket: "hour" },
+  { value: "7d", label: "Last 7 days (hourly)", hours: 24 * 7, bucket: "hour" },
+  { value: "30d", label: "Last 30 days (daily)", hours: 24 * 30, bucket: "day" },
+];
+
+function isoSeconds(date) {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+// The window ends at the start of the next bucket, so the last bucket is the current one.
+function windowOf(range) {
+  const end = new Date();
+  if (range.bucket === "day") end.setUTCHours(24, 0, 0, 0);
+  else end.setUTCMinutes(60, 0, 0);
+  const start = new Date(end.getTime() - range.hours * 3600 * 1000);
+  return { from: isoSeconds(start), to: isoSeconds(end), bucket: range.bucket };
+}
+
+function percent(rate) {
+  return rate === null || rate === undefined ? "—" : `${(rate * 100).toFixed(1)}%`;
+}
+
+function lagText(ms) {
+  if (ms === null || ms === undefined) return "—";
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10000 ? 1 : 0)} s`;
+}
+
+function bucketLabel(bucket) {
+  return (date) => bucket === "day"
+    ? date.toLocaleDateString("en-IN", { day: "numeric", month: "short", timeZone: "UTC" })
+    : date.toLocaleString("en-IN", { day: "numeric", month: "short", hour: "2-digit",
+                                     minute: "2-digit", hour12: false, timeZone: "UTC" });
+}
+
+// The currency with the most revenue in the window (the charts show one currency).
+function mainCurrency(totals) {
+  const rows = [...totals.revenue].sort((a, b) => b.amount - a.amount);
+  return rows.length ? rows[0].currency : "INR";
+}
+
+function stat(label, value, key) {
+  return h("div", { class: "card stat", "data-stat": key }, h("p", { class: "muted" }, label),
+    h("p", { class: "big" }, value));
+}
+
+function chartFigure(caption, svg) {
+  return h("figure", { class: "chart-box" }, svg, h("figcaption", { class: "muted" }, caption));
+}
+
+function metricsView(report, alerts) {
+  const totals = report.totals;
+  const currency = mainCurrency(totals);
+  const xFormat = bucketLabel(report.bucket);
+  const starts = report.series.map((b) => new Date(b.start));
+  const revenueOf = (rows) => (rows.find((r) => r.currency === currency) || { amount: 0 }).amount;
+  const revenue = totals.revenue.find((r) => r.currency === currency);
+  const lag = totals.webhookLag;
+  const fired = alerts.items;
+  return [
+    h("div", { class: "stats" },
+      stat("Success rate", percent(totals.successRate), "success-rate"),
+      stat("Attempts", `${totals.succeeded} ok · ${totals.failed} failed`, "attempts"),
+      stat(`Revenue (${currency})`, money(revenue ? revenue.amount : 0, currency), "revenue"),
+      stat("Average order", revenue ? money(revenue.averageOrderValue, currency) : "—", "aov"),
+      stat("Webhook lag p50 / p95 / p99", `${lagText(lag.p50Ms)} / ${lagText(lag.p95Ms)} / ${lagText(lag.p99Ms)}`,
+           "webhook-lag")),
+    h("h2", {}, "Over time"),
+    h("div", { class: "charts" },
+      chartFigure("Success rate: succeeded / attempts per bucket (gaps: no attempts)", lineChart({
+        id: "success-rate", title: "Success rate over time", yMax: 1, yFormat: percent, xFormat,
+        points: report.series.map((b, i) => ({ x: starts[i], y: b.successRate })) })),
+      chartFigure(`Revenue per bucket, ${currency}`, barChart({
+        id: "revenue", title: `Revenue over time (${currency})`, xFormat, className: "revenue",
+        yFormat: (v) => money(v, currency),
+        points: report.series.map((b, i) => ({ x: starts[i], y: revenueOf(b.revenue) })) })),
+      chartFigure("Failed payment attempts per bucket", barChart({
+        id: "failures", title: "Failures over time", xFormat, className: "failures",
+        yFormat: (v) => String(Math.round(v)),
+        points: report.series.map((b, i) => ({ x: starts[i], y: b.failed })) })),
+      chartFigure("Webhook lag p95 per bucket (receipt time minus the event's created_at)", lineChart({
+        id: "webhook-lag", title: "Webhook lag p95 over time", xFormat, yFormat: lagText, minTop: 1000,
+        points: report.series.map((b, i) => ({ x: starts[i], y: b.webhookLag.p95Ms })) }))),
+    h("h2", {}, "Failure reasons"),
+    totals.failureReasons.length
+      ? table([["Code"], ["Reason"], ["Failures", "num"]], totals.failureReasons.map((r) =>
+          h("tr", { "data-failure": r.code }, h("td", {}, r.code || "—"), h("td", {}, r.reason || "—"),
+            h("td", { class: "num" }, String(r.count)))))
+      : h("p", {}, "No failed payments in this window."),
+    h("h2", {}, "Alerts"),
+    alerts.states.length
+      ? table([["Alert"], ["State"], ["Last value"], ["Since"]], alerts.states.map((a) =>
+          h("tr", { "data-alert": a.name, class: a.state === "firing" ? "firing" : null },
+            h("td", {}, a.name), h("td", {}, a.state === "firing" ? "FIRING" : "ok"),
+            h("td", {}, a.value || "—"), h("td", {}, when(a.changedAt)))))
+      : h("p", {}, "The alerts have not been evaluated yet."),
+    h("h3", {}, "Fired and resolved"),
+    fired.length
+      ? table([["When"], ["Alert"], ["What"], ["Value"], ["Threshold"], ["Message"]], fired.map((e) =>
+          h("tr", { "data-alert-event": e.id },
+            h("td", {}, when(e.occurredAt)), h("td", {}, e.name),
+            h("td", {}, e.kind === "raised" ? "raised" : "resolved"), h("td", {}, e.value),
+            h("td", {}, e.threshold), h("td", {}, e.message))))
+      : h("p", {}, "No alert has fired."),
+  ];
+}
+
+async function adminMetricsPage() {
+  const select = h("select", { id: "metrics-range" },
+    RANGES.map((r) => h("option", { value: r.value }, r.label)));
+  const results = h("div", { id: "metrics" });
+  async function load() {
+    const range = RANGES.find((r) => r.value === select.value) || RANGES[0];
+    const [report, alerts] = await Promise.all([
+      api.metrics(windowOf(range)), api.alerts({ limit: "20" })]);
+    results.replaceChildren(...metricsView(report, alerts));
+  }
+  select.addEventListener("change", () => load().catch(showError));
+  const refresh = h("button", { type: "button", class: "secondary", id: "metrics-refresh",
+                                onclick: () => load().catch(showError) }, "Refresh");
+  const heading = view("Metrics",
+    h("form", { class: "inline", onsubmit: (event) => event.preventDefault() },
+      h("div", {}, h("label", { for: "metrics-range" }, "Window"), h("br"), select), refresh),
+    results);
+  await load();
+  return heading;
 }
 
 function showError(error) {
