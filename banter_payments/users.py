@@ -52,8 +52,8 @@ def set_user_directory(config, lookup: Lookup) -> None:
     try:
         lookup = config.maybe_dotted(lookup)
     except (ImportError, ValueError) as exc:
-        raise ConfigurationError(f"config.set_user_directory: {lookup!r} cannot be "
-                                 f"imported ({exc})") from None
+        raise ConfigurationError(f"config.set_user_directory: user directory {lookup!r} "
+                                 f"cannot be imported ({exc})") from None
     check_arguments("config.set_user_directory", {"user directory": (lookup, a_callable)})
 
     def register():

@@ -22,13 +22,14 @@ import logging
 import os
 import smtplib
 import tempfile
+from email.policy import compat32
 from email.utils import formataddr
 from typing import Any
 
 import jinja2
 from pyramid.path import AssetResolver
 from pyramid_mailer.mailer import DebugMailer, Mailer
-from pyramid_mailer.message import Message
+from pyramid_mailer.message import Attachment, Message
 from repoze.sendmail.interfaces import IMailer
 
 from banter_payments.outbox.interfaces import DeliveryFailed, Endpoint, OutboundMessage
@@ -109,7 +110,15 @@ def build_message(data: dict[str, Any], rendered: tuple[str, str, str], *, sende
         headers["Reply-To"] = reply_to
     return Message(subject=subject, sender=sender,
                    recipients=[formataddr((name, address)) if name else address],
-                   body=text, html=html, extra_headers=headers)
+                   body=_part(text, "text/plain"), html=_part(html, "text/html"),
+                   extra_headers=headers)
+
+
+def _part(content: str, content_type: str) -> Attachment:
+    """Quoted-printable: SMTP servers refuse lines over 998 bytes, which 8bit
+    allows a template to produce."""
+    return Attachment(data=content, content_type=f"{content_type}; charset=utf-8",
+                      transfer_encoding="quoted-printable", disposition="inline")
 
 
 class FileMailer(DebugMailer):
@@ -130,11 +139,25 @@ class FileMailer(DebugMailer):
     send = send_immediately = _send
 
 
-def mailer_from_settings(settings) -> Mailer | FileMailer:
+class SmtpMailer(Mailer):
+    """pyramid_mailer's SMTP mailer, writing the message with CRLF line ends.
+
+    repoze.sendmail hands smtplib the message as bytes, which smtplib sends as they are:
+    with the email package's default ``\\n`` the server reads one endless line (and a
+    strict one, like aiosmtpd, refuses it). SMTP's own line end fixes that.
+    """
+
+    def _message_args(self, message):
+        sender, recipients, mail = super()._message_args(message)
+        mail.policy = compat32.clone(linesep="\r\n")
+        return sender, recipients, mail
+
+
+def mailer_from_settings(settings) -> SmtpMailer | FileMailer:
     if settings["notifications.mailer"] == "files":
         return FileMailer(settings["notifications.mail_directory"])
     tls = settings["notifications.smtp_tls"]
-    return Mailer(host=settings["notifications.smtp_host"],
+    return SmtpMailer(host=settings["notifications.smtp_host"],
                   port=settings["notifications.smtp_port"],
                   username=settings["notifications.smtp_user"],
                   password=settings["notifications.smtp_password"],
