@@ -4,8 +4,8 @@ what happens when the mail server or a template is broken."""
 from __future__ import annotations
 
 import time
-from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
