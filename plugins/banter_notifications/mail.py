@@ -23,7 +23,7 @@ import os
 import smtplib
 import tempfile
 from email.policy import compat32
-from email.utils import formataddr
+from email.utils import formataddr, formatdate
 from typing import Any
 
 import jinja2
@@ -105,7 +105,7 @@ def build_message(data: dict[str, Any], rendered: tuple[str, str, str], *, sende
         raise ValueError(f"not an address: {address!r}")
     name = one_line(to.get("name"), MAX_NAME)
     headers = {"Message-ID": f"<{one_line(message_id, 100)}@banter-payments>",
-               "Auto-Submitted": "auto-generated"}
+               "Auto-Submitted": "auto-generated", "Date": formatdate(usegmt=True)}
     if reply_to:
         headers["Reply-To"] = reply_to
     return Message(subject=subject, sender=sender,

@@ -179,7 +179,7 @@ class Inbox:
         mailed = self.settings["notifications.email_kinds"]
         chosen = dict(self.session.execute(
             sa.select(NotificationPreference.kind, NotificationPreference.email)
-            .where(NotificationPreference.user_id == user_id)).tuples().all())
+            .where(NotificationPreference.user_id == user_id)).all())
         locked = self.locked_kinds()
         return {kind: kind in locked or chosen.get(kind, True)
                 for kind in KINDS if kind in mailed}

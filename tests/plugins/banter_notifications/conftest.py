@@ -26,6 +26,10 @@ USERS = {
     "alice": UserInfo("alice", name="Alice", email="alice@example.com", locale="en_IN"),
     "bob": UserInfo("bob", name="Bob", email="bob@example.com", locale="en_IN"),
     "nomail": UserInfo("nomail", name="No Mail"),
+    # Header injection through the directory: newlines and a very long name.
+    "mallory": UserInfo("mallory", name="Mal\r\nBcc: evil@evil.test\r\nSubject: pwned"
+                        + "x" * 5000, email="mallory@example.com"),
+    "eve": UserInfo("eve", name="Eve\nBcc: evil@evil.test", email="eve@example.com"),
 }
 
 
@@ -109,6 +113,21 @@ def app(settings):
         config.include("banter_payments")
         config.set_user_directory(directory)
     return config.make_wsgi_app()
+
+
+@pytest.fixture
+def fund(dbsession):
+    """``fund("alice", 500)``: grant coins and commit."""
+    from banter_payments.ledger.services import LedgerService
+
+    ledger = LedgerService(dbsession)
+    counter = iter(range(1, 1_000_000))
+
+    def fund(user_id: str, coins: int) -> None:
+        ledger.grant(user_id, {"coins": coins}, f"order:test-{next(counter)}", "Purchase")
+        dbsession.commit()
+
+    return fund
 
 
 @pytest.fixture
