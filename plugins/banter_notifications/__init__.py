@@ -18,13 +18,12 @@ from pyramid.exceptions import ConfigurationError
 from banter_payments.events import PaymentsEvent
 
 from .interfaces import IInbox
-from .kinds import EMAIL_CHANNEL, EMAIL_ENDPOINT, EMAIL_TOPIC
+from .kinds import CHANNEL_KEY, EMAIL_CHANNEL, EMAIL_ENDPOINT, EMAIL_TOPIC
 from .mail import EmailChannel, Renderer, mailer_from_settings
 from .schemas import EmptyBody, InboxQuery, preferences_body
 from .services import inbox_factory, record_event
 from .settings import SETTINGS
 
-CHANNEL_KEY = "banter_notifications.channel"
 USER_ERRORS = {401: "unauthenticated"}
 
 

@@ -40,3 +40,7 @@ RECEIPTS: frozenset[str] = frozenset({PURCHASE_SUCCEEDED, SUBSCRIPTION_CHARGED})
 EMAIL_TOPIC = "notification.email"
 EMAIL_CHANNEL = "email"
 EMAIL_ENDPOINT = "email"
+
+# Where the plugin keeps its configured ``EmailChannel`` in the registry (the preview
+# script renders through it).
+CHANNEL_KEY = "banter_notifications.channel"

@@ -46,7 +46,8 @@ SETTINGS = {
     "notifications.receipts_optional": Setting(
         False, boolean, doc="whether users may turn off receipts for money taken"),
     "notifications.frontend_url": Setting(
-        "http://127.0.0.1:6543/demo/", doc="the app's address; links in mail start here"),
+        "http://127.0.0.1:6543/demo/#/",
+        doc="the app's address; links in mail are this plus orders/<id>, wallet..."),
     "notifications.templates": Setting(
         "banter_notifications:templates",
         doc="asset spec of the templates; a host's directory overrides kind by kind"),
