@@ -34,6 +34,8 @@ USERS = {
 
 
 def directory(request, user_id):
+    if user_id == "crash":
+        raise RuntimeError("the host's user service is down")
     return USERS.get(user_id, True)
 
 
@@ -108,10 +110,18 @@ def settings(settings, smtp):
 
 
 @pytest.fixture
-def app(settings):
+def configure():
+    """What a test module's host app adds to its configuration (nothing by default)."""
+    return None
+
+
+@pytest.fixture
+def app(settings, configure):
     with Configurator(settings=settings) as config:
         config.include("banter_payments")
         config.set_user_directory(directory)
+        if configure is not None:
+            configure(config)
     return config.make_wsgi_app()
 
 
