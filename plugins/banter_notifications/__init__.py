@@ -30,6 +30,11 @@ USER_ERRORS = {401: "unauthenticated"}
 def includeme(config):
     config.declare_settings(SETTINGS)
     settings = config.registry.settings
+    if settings["notifications.development_domain"] and \
+            settings["banter_payments.environment"] == "production":
+        raise ConfigurationError("setting notifications.development_domain is for "
+                                 "development only: in production, addresses come from "
+                                 "config.set_user_directory or the order's customer")
     try:
         renderer = Renderer(settings["notifications.templates"],
                             settings["notifications.frontend_url"],

@@ -101,6 +101,9 @@ def record_notice(source: Any, session: Session, notice: Notice) -> Notification
         session.add(notification)
         session.flush()
     address = _address((reader.email if reader else None) or notice.fallback_email)
+    domain = settings["notifications.development_domain"]
+    if address is None and domain and notice.user_id:
+        address = _address(f"{notice.user_id}@{domain}")
     if not wants_mail(session, settings, notice.user_id, notice.kind):
         log.debug("notifications: %s for %s not mailed (turned off)", notice.kind,
                   notice.user_id)

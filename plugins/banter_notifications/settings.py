@@ -52,4 +52,8 @@ SETTINGS = {
         "banter_notifications:templates",
         doc="asset spec of the templates; a host's directory overrides kind by kind"),
     "notifications.default_locale": Setting("en_IN", doc="the reader's locale when unknown"),
+    "notifications.development_domain": Setting(
+        None, optional,
+        doc="development only: a user with no known address is mailed at "
+            "<user id>@<this domain>, so `make run` shows every mail; refused in production"),
 }

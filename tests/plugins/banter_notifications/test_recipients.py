@@ -93,3 +93,38 @@ def test_without_the_topic_another_plugins_event_is_ignored(app, registry, dbses
     with Job(registry) as job, job.tm:
         EventSink(job).emit(Charged(job, subscription=None, charge=None))
     assert dbsession.scalar(sa.select(sa.func.count()).select_from(Notification)) == 0
+
+
+class TestDevelopmentDomain:
+    @pytest.fixture
+    def settings(self, settings):
+        settings["notifications.development_domain"] = "example.test"
+        return settings
+
+    def test_a_user_with_no_address_is_mailed_at_the_development_domain(
+            self, testapp, auth, smtp, registry):
+        _, checkout = pay(testapp, auth, user="nomail")
+        testapp.post_json(f"{PREFIX}/verify", checkout, headers=auth("nomail"))
+        assert send_mail(registry) == 1
+        [mail] = wait_for_mail(smtp, 1)
+        assert mail["To"] == "No Mail <nomail@example.test>"
+
+
+def test_the_development_domain_is_refused_in_production(settings):
+    from pyramid.exceptions import ConfigurationError
+
+    from banter_payments import main
+
+    settings = {
+        "banter_payments.environment": "production",
+        "banter_payments.plugins": "banter_notifications",
+        "sqlalchemy.url": "postgresql+psycopg://payments@127.0.0.1:1/nowhere",
+        "razorpay.mode": "test", "razorpay.key_id": "rzp_test_0123456789abcd",
+        "razorpay.key_secret": "a-real-looking-key-secret-0123456789",
+        "razorpay.webhook_secrets": "a-real-looking-webhook-secret-0123456789",
+        "jwt.secret": "a-real-looking-jwt-secret-0123456789-abcdef",
+        "ratelimit.storage_url": "memory://",
+        "notifications.development_domain": "example.test",
+    }
+    with pytest.raises(ConfigurationError, match="development_domain is for development"):
+        main({}, **settings)
