@@ -21,7 +21,7 @@ from .interfaces import IInbox
 from .kinds import CHANNEL_KEY, EMAIL_CHANNEL, EMAIL_ENDPOINT, EMAIL_TOPIC
 from .mail import EmailChannel, Renderer, mailer_from_settings
 from .schemas import EmptyBody, InboxQuery, preferences_body
-from .services import inbox_factory, record_event
+from .services import inbox_factory, locked_kinds, record_event
 from .settings import SETTINGS
 
 USER_ERRORS = {401: "unauthenticated"}
@@ -85,7 +85,7 @@ def includeme(config):
         permission="user",
         summary="Turn mail of some kinds off or on (receipts for money taken stay on "
                 "unless the operator allows otherwise)",
-        body=preferences_body(settings["notifications.email_kinds"]),
+        body=preferences_body(settings["notifications.email_kinds"], locked_kinds(settings)),
         responses={200: "{email: {kind: bool}, locked: [kind]}",
                    400: "validation_failed: an unknown kind, or a receipt turned off",
                    **USER_ERRORS})

@@ -123,6 +123,13 @@ def record_notice(source: Any, session: Session, notice: Notice) -> Notification
     return notification
 
 
+def locked_kinds(settings) -> list[str]:
+    """The receipts a user may not turn off (all of them, unless the operator allows)."""
+    if settings["notifications.receipts_optional"]:
+        return []
+    return [kind for kind in KINDS if kind in RECEIPTS]
+
+
 def wants_mail(session: Session, settings, user_id: str | None, kind: str) -> bool:
     if kind not in settings["notifications.email_kinds"]:
         return False
@@ -174,9 +181,7 @@ class Inbox:
         ).values(read_at=now or utcnow())).rowcount
 
     def locked_kinds(self) -> list[str]:
-        if self.settings["notifications.receipts_optional"]:
-            return []
-        return [kind for kind in KINDS if kind in RECEIPTS]
+        return locked_kinds(self.settings)
 
     def preferences(self, user_id: str) -> dict[str, bool]:
         mailed = self.settings["notifications.email_kinds"]
