@@ -50,7 +50,10 @@ def one_line(value: Any, limit: int) -> str:
 
 
 def _directory(spec: str) -> str:
-    return AssetResolver().resolve(spec).abspath()
+    path = AssetResolver().resolve(spec).abspath()
+    if not os.path.isdir(path):
+        raise ValueError(f"{spec!r} is not a directory of templates")
+    return path
 
 
 class Renderer:

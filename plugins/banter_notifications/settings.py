@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Any
 
 from banter_payments.settings import Setting, boolean, choice, integer, text, text_list
@@ -23,10 +24,26 @@ def optional(value: Any) -> str | None:
     return text(value) or None
 
 
+def mailbox(value: Any) -> str:
+    """``Name <address>`` or ``address``: one line, one address."""
+    written = text(value)
+    _name, address = parseaddr(written)
+    if not written or any(ch in written for ch in "\r\n") or "@" not in address \
+            or " " in address:
+        raise ValueError(f"must be an address like 'Banter <receipts@example.com>'; "
+                         f"got {written!r}")
+    return written
+
+
+def optional_mailbox(value: Any) -> str | None:
+    return mailbox(value) if text(value) else None
+
+
 SETTINGS = {
     "notifications.sender": Setting(
-        "Banter <no-reply@localhost>", doc="the From address of every mail"),
-    "notifications.reply_to": Setting(None, optional, doc="a Reply-To address, if any"),
+        "Banter <no-reply@localhost>", mailbox, doc="the From address of every mail"),
+    "notifications.reply_to": Setting(None, optional_mailbox,
+                                      doc="a Reply-To address, if any"),
     "notifications.mailer": Setting(
         "files", choice("files", "smtp"),
         doc="smtp (production), or files: each message an .eml file (development)"),

@@ -128,3 +128,19 @@ def test_the_development_domain_is_refused_in_production(settings):
     }
     with pytest.raises(ConfigurationError, match="development_domain is for development"):
         main({}, **settings)
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("notifications.sender", "not an address", "notifications.sender"),
+    ("notifications.reply_to", "help@x.test\nBcc: y@x.test", "notifications.reply_to"),
+    ("notifications.email_kinds", "purchase_succeeded receipts", "unknown kind"),
+    ("notifications.smtp_tls", "maybe", "notifications.smtp_tls"),
+    ("notifications.templates", "banter_notifications:nowhere", "notifications.templates"),
+])
+def test_bad_settings_stop_start_up_naming_the_setting(settings, name, value, message):
+    from pyramid.exceptions import ConfigurationError
+
+    from banter_payments import main
+
+    with pytest.raises(ConfigurationError, match=message):
+        main({}, **{**settings, name: value})
