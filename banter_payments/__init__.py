@@ -42,6 +42,7 @@ def includeme(config: Configurator) -> None:
     config.include(".errors")
     config.include(".security")
     config.include(".events")
+    config.include(".users")
     config.include(".api")
 
     # Request hardening (outermost tween: body limit, security headers, CORS, log

@@ -22,7 +22,7 @@ ERROR_ROW = re.compile(r"^\| (\d{3}) \| `([a-z_]+)` \|", re.MULTILINE)
 @pytest.fixture
 def settings(settings):
     settings["banter_payments.plugins"] = ("banter_coins\nbanter_credits\nbanter_gifting\n"
-                                           "banter_subscriptions")
+                                           "banter_subscriptions\nbanter_notifications")
     settings["gifting.policy"] = "allow_all"
     return settings
 
@@ -43,6 +43,7 @@ def _emitted_codes() -> set[tuple[int, str]]:
     import banter_coins  # noqa: F401 - plugins define errors of their own too
     import banter_credits  # noqa: F401
     import banter_gifting  # noqa: F401
+    import banter_notifications  # noqa: F401
 
     pairs = set()
     pending = [APIError]

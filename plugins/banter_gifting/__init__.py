@@ -19,7 +19,6 @@ from .policy import (
     set_block_check,
     set_friendship_check,
     set_gift_policy,
-    set_user_directory,
 )
 from .schemas import gift_body
 from .services import GiftLimits, gift_service_factory
@@ -40,7 +39,6 @@ def includeme(config):
     config.add_directive("set_gift_policy", set_gift_policy)
     config.add_directive("set_friendship_check", set_friendship_check)
     config.add_directive("set_block_check", set_block_check)
-    config.add_directive("set_user_directory", set_user_directory)
     resolve_rules(config, settings["gifting.policy"])
 
     config.add_outbox_topic(GiftSent, GIFT_SENT, gift_sent_fact)

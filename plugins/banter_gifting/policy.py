@@ -13,8 +13,8 @@ Directives (each may be called once; a second call is a start-up conflict):
   ``friends`` policy.
 - ``config.set_block_check(check)``: ``check(request, sender_id, recipient_id) -> bool``,
   True when either has blocked the other; applied before any policy.
-- ``config.set_user_directory(exists)``: ``exists(request, user_id) -> bool``; a gift to
-  a user it does not know is a 404. Without one, every well-formed user id exists.
+- ``config.set_user_directory(lookup)`` (the core's, ``banter_payments.users``): a gift
+  to a user it does not know is a 404. Without one, every well-formed user id exists.
 
 Each accepts a callable or its dotted name.
 """
@@ -29,11 +29,11 @@ from pyramid.exceptions import ConfigurationError
 
 from banter_payments.arguments import a_callable, check_arguments
 from banter_payments.catalog.registry import assets
+from banter_payments.users import find_user
 
 POLICY_KEY = "banter_gifting.policy"
 FRIENDSHIP_KEY = "banter_gifting.friendship_check"
 BLOCK_KEY = "banter_gifting.block_check"
-DIRECTORY_KEY = "banter_gifting.user_directory"
 RULES_KEY = "banter_gifting.rules"
 
 MODES = ("friends", "allow_all")
@@ -83,15 +83,14 @@ def _setter(name: str, key: str, what: str):
 set_gift_policy = _setter("set_gift_policy", POLICY_KEY, "gift policy")
 set_friendship_check = _setter("set_friendship_check", FRIENDSHIP_KEY, "friendship check")
 set_block_check = _setter("set_block_check", BLOCK_KEY, "block check")
-set_user_directory = _setter("set_user_directory", DIRECTORY_KEY, "user directory")
 
 
 def _allow_all(request, sender_id: str, recipient_id: str) -> bool:
     return True
 
 
-def _any_user_exists(request, user_id: str) -> bool:
-    return True
+def _user_exists(request, user_id: str) -> bool:
+    return find_user(request, user_id) is not None
 
 
 def resolve_rules(config, mode: str) -> None:
@@ -123,7 +122,7 @@ def resolve_rules(config, mode: str) -> None:
                 return bool(friendship(request, sender_id, recipient_id)) or NOT_FRIENDS
 
         registry[RULES_KEY] = GiftRules(
-            user_exists=registry.get(DIRECTORY_KEY) or _any_user_exists,
+            user_exists=_user_exists,
             blocked=registry.get(BLOCK_KEY),
             policy=policy,
         )

@@ -23,7 +23,8 @@ EXAMPLES = 8
 
 @pytest.fixture
 def settings_for_fuzz(settings):
-    settings["banter_payments.plugins"] = "banter_coins\nbanter_credits\nbanter_gifting"
+    settings["banter_payments.plugins"] = ("banter_coins\nbanter_credits\nbanter_gifting\n"
+                                           "banter_notifications")
     settings["gifting.policy"] = "allow_all"
     # Limits would turn the generated traffic into 429s, which say nothing of the schema.
     settings["ratelimit.enabled"] = "false"
