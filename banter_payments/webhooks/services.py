@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import time
@@ -326,6 +327,10 @@ def apply_event(source: Any, event_pk: str, attempts: int, event: dict[str, Any]
         outcome, error, tb, details = _dispatch(source, handlers, event, delivery)
     else:
         outcome, error, tb, details = "ignored", None, None, {}
+    if outcome == "rejected" and details:
+        # Nobody is answered with the details any more: they are what the record says.
+        error = f"{error} {json.dumps(details, sort_keys=True, default=str)}"
+    error = clean(error, MAX_ERROR_LENGTH)
     now = utcnow()
     attempts += 1
     status, next_attempt_at = outcome, None
@@ -335,7 +340,7 @@ def apply_event(source: Any, event_pk: str, attempts: int, event: dict[str, Any]
         else:
             next_attempt_at = now + policy.backoff(attempts)
     write(session, sa.update(_events).where(_events.c.id == event_pk).values(
-        status=status, attempts=attempts, error=clean(error, MAX_ERROR_LENGTH),
+        status=status, attempts=attempts, error=error,
         next_attempt_at=next_attempt_at, updated_at=now))
     if outcome == "failed":
         log.error("webhook %s (%s) failed (attempt %d, %s): %s", delivery.event, event_pk,
@@ -461,10 +466,8 @@ def replay(source: Any, delivery_id: str, policy: RetryPolicy | None = None) -> 
     _record_delivery(session, delivery, dict(stored.headers), stored.body, applied.outcome,
                      started=started, replay_of=stored.id, error=applied.error,
                      tb=applied.traceback)
-    error_code = {"failed": "webhook_processing_failed",
-                  "rejected": "validation_failed"}.get(applied.outcome)
     return Received(applied.outcome, delivery.id, error=applied.error,
-                    error_code=error_code, details=applied.details)
+                    details=applied.details)
 
 
 def latest_delivery_id(session: Session, webhook_event_id: str) -> str | None:

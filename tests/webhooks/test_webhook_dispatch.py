@@ -104,8 +104,8 @@ def test_a_failed_event_is_processed_when_razorpay_delivers_it_again(kit, delive
     deliver(body, "evt_1", status=503)
     plugin.broken = False
 
-    assert deliver(body, "evt_1").json["status"] == "processed"
-    assert deliver(body, "evt_1").json["status"] == "duplicate"
+    assert deliver(body, "evt_1").outcome == "processed"
+    assert deliver(body, "evt_1").outcome == "duplicate"
 
     assert kit.reload(dbsession, order).status == "paid"
     assert kit.balance(dbsession, "alice") == 600
@@ -135,7 +135,7 @@ def test_the_failed_list_shows_only_failures_still_to_act_on(deliver, plugin, bo
 
 def test_all_handlers_ignoring_an_event_ignores_it(kit, deliver, dbsession):
     body = kit.event_body("subscription.charged", extra_payload={"subscription": {}})
-    assert deliver(body, "evt_1").json["status"] == "ignored"
+    assert deliver(body, "evt_1").outcome == "ignored"
     [delivery] = kit.deliveries(dbsession)
     assert delivery.error == "not a subscription"
 
@@ -203,7 +203,7 @@ class TestManualCapture:
         assert response.json["error"]["code"] == "webhook_processing_failed"
         assert kit.reload(dbsession, order).status == "created"
         gateway.failing.clear()
-        assert deliver(body, "evt_1").json["status"] == "processed"
+        assert deliver(body, "evt_1").outcome == "processed"
         assert kit.reload(dbsession, order).status == "paid"
 
 
