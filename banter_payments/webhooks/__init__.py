@@ -27,7 +27,8 @@ def includeme(config):
                 "acknowledged at once",
         responses={200: "{status: queued|duplicate, deliveryId}",
                    400: "signature_invalid, or validation_failed (not a JSON event)",
-                   503: "service_unavailable: the database is down; nothing recorded, deliver it again"},
+                   503: "service_unavailable: the database is down; nothing recorded, "
+                        "deliver it again"},
         response_schema={
             "type": "object", "required": ["status", "deliveryId"],
             "properties": {

@@ -17,6 +17,7 @@ from ..http.redaction import is_sensitive_name
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent, WebhookRefusal
 from .services import Received, ReplayRefused, receive, replay
 
+
 def received_response(request: Request, received: Received) -> Response:
     """200 ``queued`` or ``duplicate`` for a signed event; 400 for a refused delivery.
     Returned, never raised: pyramid_tm then commits the record of the delivery. What the

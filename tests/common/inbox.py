@@ -25,3 +25,17 @@ def outcome(session, delivery_id: str) -> str:
     session.rollback()  # a fresh snapshot
     return session.scalar(sa.select(WebhookDelivery.outcome)
                           .where(WebhookDelivery.id == delivery_id))
+
+
+def flush_webhooks(target: Any, *, app: Any = None, http: Any = None) -> int:
+    """The sandbox's ``flush_webhooks`` (deliver every queued webhook now), then the
+    inbox of the app that received them drained, so their effects are there on return."""
+    from banter_payments.sandbox.worker import flush_webhooks as flush
+
+    delivered = flush(target, app=app, http=http)
+    for candidate in (app, target):
+        registry = getattr(candidate, "registry", None)
+        if registry is not None and "banter_payments.session_factories" in registry:
+            drain(registry)
+            break
+    return delivered

@@ -67,7 +67,7 @@ class Shop:
                                       headers=self.auth(user), status=201).json
 
     def flush_webhooks(self) -> int:
-        from banter_payments.sandbox.worker import flush_webhooks
+        from tests.common.inbox import flush_webhooks
 
         return flush_webhooks(self.app, app=self.app)
 

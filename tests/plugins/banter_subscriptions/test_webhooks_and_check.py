@@ -70,7 +70,7 @@ def test_a_charge_that_is_not_the_plans_price_grants_nothing(flow, testapp, dbse
 
 def test_the_same_charge_twenty_times_at_once_records_one(flow, app, registry, dbsession):
     from banter_payments.sandbox.emulator import emulator_service
-    from banter_payments.sandbox.worker import flush_webhooks
+    from tests.common.inbox import flush_webhooks
 
     sub = flow.subscribe("max")
     flow.checkout(sub["razorpaySubscriptionId"])
