@@ -175,7 +175,7 @@ def test_a_refund_of_a_payment_we_do_not_know_is_ignored(shop):
     refund = {"id": "rfnd_ELSEWHERE", "entity": "refund", "amount": 100, "currency": "INR",
               "payment_id": "pay_ELSEWHERE", "status": "processed"}
     response = shop.deliver("refund.processed", refund, payment)
-    assert response.json["status"] == "ignored"
+    assert response.outcome == "ignored"
     assert shop.rows() == []
 
 
