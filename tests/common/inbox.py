@@ -2,7 +2,8 @@
 
 ``drain(app)`` (an app or its registry) runs ``banter_payments.webhooks.inbox.drain``:
 every due event is processed before it returns, so a test posts a webhook, drains, and
-asserts the effects. ``outcome(session, delivery_id)`` reads how a delivery ended.
+asserts the effects. ``outcome(session, delivery_id)`` reads how a delivery ended,
+``recorded`` its outcome and error.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ def drain(app_or_registry: Any) -> int:
 
 
 def outcome(session, delivery_id: str) -> str:
+    return recorded(session, delivery_id)[0]
+
+
+def recorded(session, delivery_id: str) -> tuple[str, str | None]:
+    """(outcome, error) of a stored delivery, read afresh."""
     from banter_payments.webhooks.models import WebhookDelivery
 
     session.rollback()  # a fresh snapshot
-    return session.scalar(sa.select(WebhookDelivery.outcome)
-                          .where(WebhookDelivery.id == delivery_id))
+    row = session.execute(sa.select(WebhookDelivery.outcome, WebhookDelivery.error)
+                          .where(WebhookDelivery.id == delivery_id)).one()
+    session.rollback()
+    return row.outcome, row.error
 
 
 def flush_webhooks(target: Any, *, app: Any = None, http: Any = None) -> int:

@@ -14,7 +14,7 @@ from banter_payments.ledger.checker import check_ledger
 from banter_payments.refunds.models import Refund
 from banter_payments.sandbox.models import SandboxRefund
 from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
-from tests.common.inbox import drain, outcome
+from tests.common.inbox import drain, recorded
 
 PREFIX = "/api/payments"
 
@@ -92,8 +92,8 @@ class Shop:
         if response.status_int == 200:
             # Processed from the inbox now; ``outcome`` is how the delivery ended.
             drain(self.app)
-            response.outcome = outcome(self.dbsession, response.json["deliveryId"])
-            self.dbsession.rollback()
+            response.outcome, response.error = recorded(self.dbsession,
+                                                        response.json["deliveryId"])
         return response
 
     def rows(self) -> list[Refund]:
