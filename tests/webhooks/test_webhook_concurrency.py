@@ -127,14 +127,14 @@ def _assert_fulfilled_once(results, dbsession, purchase):
     assert answers[("order.paid", "duplicate")] == ORDER_PAID_COPIES - 1
     assert answers[("verify", "paid")] == VERIFY_CALLS
     dbsession.rollback()
-    outcomes = collections.Counter(dbsession.execute(
-        sa.select(WebhookDelivery.event, WebhookDelivery.outcome)).tuples())
+    outcomes = collections.Counter(tuple(row) for row in dbsession.execute(
+        sa.select(WebhookDelivery.event, WebhookDelivery.outcome)))
     assert outcomes == {("payment.captured", "processed"): 1,
                         ("payment.captured", "duplicate"): CAPTURED_COPIES - 1,
                         ("order.paid", "processed"): 1,
                         ("order.paid", "duplicate"): ORDER_PAID_COPIES - 1}, outcomes
-    assert set(dbsession.execute(sa.select(WebhookEvent.status, WebhookEvent.attempts))
-               .tuples()) == {("processed", 1)}
+    assert {tuple(row) for row in dbsession.execute(
+        sa.select(WebhookEvent.status, WebhookEvent.attempts))} == {("processed", 1)}
 
     order_id = purchase["order"]["id"]
     dbsession.rollback()
