@@ -375,13 +375,14 @@ LISTEN_RECONNECT_SECONDS = 5.0
 
 
 def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], None],
-           stop: Any, *, timeout: float = 1.0) -> None:
+           stop: Any, *, timeout: float = 1.0,
+           on_listening: Callable[[], None] | None = None) -> None:
     """Call ``on_notify(channel)`` for each notification on ``channels`` until ``stop``
     (a ``threading.Event``) is set (PostgreSQL ``LISTEN``, on a connection of its own,
     taken out of the pool for good). A lost connection is logged and opened again after
     ``LISTEN_RECONNECT_SECONDS``; meanwhile the caller's polling finds the work. Each
-    (re)connection also calls ``on_notify`` once per channel, for whatever was notified
-    while nobody listened."""
+    (re)connection calls ``on_listening`` and then ``on_notify`` once per channel, for
+    whatever was notified while nobody listened."""
     import logging
 
     log = logging.getLogger(__name__)
@@ -394,6 +395,8 @@ def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], N
             conn.autocommit = True
             for channel in channels:
                 conn.execute(f'LISTEN "{channel}"')
+            if on_listening is not None:
+                on_listening()
             for channel in channels:
                 on_notify(channel)
             while not stop.is_set():

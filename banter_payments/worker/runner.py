@@ -45,6 +45,10 @@ class Worker:
                                   stop=self.stop)
         self.wakeup = Wakeup()
         subscribe(registry, self.wakeup)
+        # Set while the loop waits with nothing due, and once LISTEN is in place (for
+        # tests and tools that must know a wake-up, not a pass, will run the jobs).
+        self.idle = threading.Event()
+        self.listening = threading.Event()
         self._thread: threading.Thread | None = None
 
     def request_stop(self) -> None:
@@ -90,7 +94,9 @@ class Worker:
                 wait = 60.0
             if wait and not self.stop.is_set():
                 # Woken early by a ring (or by stop); never later than the next due job.
+                self.idle.set()
                 rung = self.wakeup.wait(min(wait, 60.0))
+                self.idle.clear()
                 for job in self.jobs:
                     if job.wake_on is not None and job.wake_on in rung:
                         due[job.name] = 0.0
@@ -102,7 +108,7 @@ class Worker:
         channels = {job.wake_on for job in self.jobs if job.wake_on}
         engine = self.context.registry.get("banter_payments.engine")
         if channels and engine is not None:
-            listen_in_thread(engine, channels, self.wakeup, self.stop)
+            listen_in_thread(engine, channels, self.wakeup, self.stop, self.listening)
 
     # As a thread of the app (worker.in_process = true)
 

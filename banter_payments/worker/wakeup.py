@@ -60,9 +60,11 @@ def notify(registry: Any, channel: str) -> None:
 
 
 def listen_in_thread(engine: Any, channels: Iterable[str], wakeup: Wakeup,
-                     stop: threading.Event) -> threading.Thread | None:
+                     stop: threading.Event,
+                     listening: threading.Event | None = None) -> threading.Thread | None:
     """On PostgreSQL, a daemon thread that LISTENs on ``channels`` and rings
-    ``wakeup``; None on a database without notifications (the worker polls)."""
+    ``wakeup`` (and sets ``listening`` once it listens); None on a database without
+    notifications (the worker polls)."""
     from ..db import listen, supports_listen
 
     channels = sorted(set(channels))
@@ -70,7 +72,8 @@ def listen_in_thread(engine: Any, channels: Iterable[str], wakeup: Wakeup,
         return None
 
     def run() -> None:
-        listen(engine, channels, wakeup.ring, stop)
+        listen(engine, channels, wakeup.ring, stop,
+               on_listening=listening.set if listening is not None else None)
 
     thread = threading.Thread(target=run, name="banter-worker-listen", daemon=True)
     thread.start()
