@@ -387,11 +387,11 @@ def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], N
 
     log = logging.getLogger(__name__)
     while not stop.is_set():
-        raw = None
+        conn = None
         try:
             raw = engine.raw_connection()
-            raw.detach()
             conn = raw.driver_connection
+            raw.detach()
             conn.autocommit = True
             for channel in channels:
                 conn.execute(f'LISTEN "{channel}"')
@@ -409,8 +409,8 @@ def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], N
                         exc_info=True)
             stop.wait(LISTEN_RECONNECT_SECONDS)
         finally:
-            if raw is not None:
+            if conn is not None:
                 try:
-                    raw.close()
+                    conn.close()
                 except Exception:
                     pass
