@@ -138,9 +138,12 @@ def start_in_process(registry) -> Worker | None:
     return worker
 
 
-def stop_in_process(timeout: float = 10.0) -> None:
+def stop_in_process(timeout: float = 10.0, registry=None) -> None:
+    """Stop the app's worker threads (only those running on ``registry``, when given)."""
     with _in_process_lock:
-        workers = list(_in_process)
-        _in_process.clear()
+        workers = [w for w in _in_process
+                   if registry is None or w.context.registry is registry]
+        for worker in workers:
+            _in_process.remove(worker)
     for worker in workers:
         worker.stop_thread(timeout)

@@ -52,6 +52,7 @@ def settings_for(url: str) -> dict[str, str]:
         "ratelimit.enabled": "false",
         "worker.reconcile_interval_seconds": "0",
         "worker.in_process": "false",
+        "metrics.enabled": "false",
     })
 
 
