@@ -319,3 +319,21 @@ def test_the_worker_stops_at_once(registry):
     thread = worker.start_thread()
     worker.stop_thread(timeout=5)
     assert not thread.is_alive()
+
+
+def test_banter_worker_once_processes_the_inbox(kit, testapp, dbsession, settings, tmp_path,
+                                                capsys, monkeypatch):
+    import json
+
+    from banter_payments.scripts.worker import main as worker_main
+    from banter_payments.worker import runner
+
+    monkeypatch.setattr(runner, "IN_WORKER_PROCESS", False)  # the script sets it
+
+    order = kit.make_order(dbsession)
+    body = kit.event_body("payment.captured", kit.payment_entity(order.razorpay_order_id))
+    testapp.post(URL, body, headers=kit.webhook_headers(body, "evt_1"))
+    ini = kit.write_ini(tmp_path / "app.ini", settings)
+    assert worker_main([ini, "run", "--jobs", "webhooks.inbox", "--once"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1]) == {"webhooks.inbox": 1}
+    assert kit.reload(dbsession, order).status == "paid"
