@@ -337,6 +337,8 @@ def apply_event(source: Any, event_pk: str, attempts: int, event: dict[str, Any]
     if outcome == "failed":
         if attempts >= policy.max_attempts:
             status = "dead"
+        elif details.get("retry_now"):
+            next_attempt_at = now
         else:
             next_attempt_at = now + policy.backoff(attempts)
     write(session, sa.update(_events).where(_events.c.id == event_pk).values(
@@ -393,10 +395,20 @@ def _dispatch(source: Any, handlers, event: dict[str, Any],
         if _retry_whole_request(source, exc):
             raise
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-        return "failed", error, traceback.format_exc()[-MAX_TRACEBACK_LENGTH:], {}
+        # A deadlock or serialization failure (two workers' batches touching one order)
+        # is nobody's bug: tried again at once rather than after the backoff.
+        details = {"retry_now": True} if _retryable(source, exc) else {}
+        return "failed", error, traceback.format_exc()[-MAX_TRACEBACK_LENGTH:], details
     if len(ignored) == len(handlers):
         return "ignored", "; ".join(ignored)[:MAX_ERROR_LENGTH], None, {}
     return "processed", None, None, {}
+
+
+def _retryable(source: Any, exc: Exception) -> bool:
+    try:
+        return bool(source.tm.get().isRetryableError(exc))
+    except Exception:
+        return False
 
 
 def _retry_whole_request(source: Any, exc: Exception) -> bool:
