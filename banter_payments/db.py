@@ -146,6 +146,9 @@ class Dialect:
     GROUP (ORDER BY ...)``; where it does not, the caller ranks the values itself.
     (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
     databases that have row locks and leaves it out for SQLite; see ``locked``.)
+    ``notify``: SQL sending a notification on ``:channel`` when the transaction commits
+    (PostgreSQL's ``NOTIFY``), or None where the database has none (workers of other
+    processes then find the work at their next poll); see ``listen``.
     """
 
     insert_ignoring: Callable[[Any, Sequence[str]], Any]
@@ -154,6 +157,7 @@ class Dialect:
     rows_written: str | None
     time_bucket: Callable[[Any, str], Any]
     percentile_disc: bool
+    notify: str | None = None
 
 
 def _on_conflict_do_nothing(
@@ -194,6 +198,7 @@ DIALECTS: dict[str, Dialect] = {
                      "FROM pg_stat_xact_user_tables",
         time_bucket=_date_trunc_utc,
         percentile_disc=True,
+        notify="SELECT pg_notify(:channel, '')",
     ),
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE, which is
     # as much as an advisory lock or FOR UPDATE would give.
@@ -351,3 +356,61 @@ def locked(query: Any, *, skip_locked: bool = False, of: Any = None) -> Any:
     if of is not None:
         options["of"] = of
     return query.with_for_update(**options)
+
+
+def notify_on_commit(session: Session, channel: str) -> None:
+    """Wake the listeners of ``channel`` (``listen``) when this transaction commits;
+    nothing where the database has no notifications."""
+    sql = dialect_of(session).notify
+    if sql is not None:
+        session.execute(text(sql), {"channel": channel})
+
+
+def supports_listen(engine: Engine) -> bool:
+    return DIALECTS.get(engine.dialect.name, _NO_NOTIFY).notify is not None
+
+
+_NO_NOTIFY = DIALECTS["sqlite"]
+LISTEN_RECONNECT_SECONDS = 5.0
+
+
+def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], None],
+           stop: Any, *, timeout: float = 1.0,
+           on_listening: Callable[[], None] | None = None) -> None:
+    """Call ``on_notify(channel)`` for each notification on ``channels`` until ``stop``
+    (a ``threading.Event``) is set (PostgreSQL ``LISTEN``, on a connection of its own,
+    taken out of the pool for good). A lost connection is logged and opened again after
+    ``LISTEN_RECONNECT_SECONDS``; meanwhile the caller's polling finds the work. Each
+    (re)connection calls ``on_listening`` and then ``on_notify`` once per channel, for
+    whatever was notified while nobody listened."""
+    import logging
+
+    log = logging.getLogger(__name__)
+    while not stop.is_set():
+        conn = None
+        try:
+            raw = engine.raw_connection()
+            conn = raw.driver_connection
+            raw.detach()
+            conn.autocommit = True
+            for channel in channels:
+                conn.execute(f'LISTEN "{channel}"')
+            if on_listening is not None:
+                on_listening()
+            for channel in channels:
+                on_notify(channel)
+            while not stop.is_set():
+                for note in conn.notifies(timeout=timeout):
+                    on_notify(note.channel)
+        except Exception:
+            if stop.is_set():
+                break
+            log.warning("LISTEN %s lost; polling until it is back", ", ".join(channels),
+                        exc_info=True)
+            stop.wait(LISTEN_RECONNECT_SECONDS)
+        finally:
+            if conn is not None:
+                try:
+                    conn.close()
+                except Exception:
+                    pass

@@ -286,6 +286,16 @@ SETTINGS: dict[str, Setting] = {
     "webhooks.retention_days": Setting(90, integer(3)),
     "webhooks.refused_sample_per_source": Setting(3, integer(0)),
     "webhooks.refused_sources_per_day": Setting(1000, integer(1)),
+    # The webhook inbox (banter_payments.webhooks.inbox; docs/webhooks.md): events claimed
+    # per transaction, batches at once per worker (PostgreSQL), how often a worker looks
+    # when nothing woke it, and how a failing event is retried (base * 2**n seconds,
+    # capped) before it is dead.
+    "webhooks.inbox_batch_size": Setting(50, integer(1)),
+    "webhooks.inbox_threads": Setting(4, integer(1)),
+    "webhooks.inbox_poll_seconds": Setting(2.0, number(0.01)),
+    "webhooks.inbox_max_attempts": Setting(8, integer(1)),
+    "webhooks.inbox_retry_base_seconds": Setting(30.0, number(0)),
+    "webhooks.inbox_retry_max_seconds": Setting(3600.0, number(0)),
     # Metrics (banter_payments.metrics; docs/metrics.md). /metrics answers a client whose
     # address is in metrics.allow or who sends metrics.bearer_token; in production, with
     # neither set, it answers nobody.

@@ -206,10 +206,25 @@ def dbsession(session_factory):
 
 @pytest.fixture
 def flush_webhooks(app):
-    """Deliver every webhook the sandbox has queued, now, through the app in-process."""
+    """Deliver every webhook the sandbox has queued, now, through the app in-process,
+    and process them from the app's inbox (``drain_inbox``)."""
     from banter_payments.sandbox.worker import flush_webhooks as flush
+    from tests.common.inbox import drain
 
-    return lambda: flush(app, app=app)
+    def flush_and_drain():
+        delivered = flush(app, app=app)
+        drain(app)
+        return delivered
+
+    return flush_and_drain
+
+
+@pytest.fixture
+def drain_inbox(app):
+    """``drain_inbox()``: process every webhook event the app has queued, now."""
+    from tests.common.inbox import drain
+
+    return lambda: drain(app)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -68,16 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, "once", False):
             print(json.dumps(worker.run_once(), sort_keys=True))
             return 0
-        _stop_on_signals(worker.stop)
+        _stop_on_signals(worker.request_stop)
         worker.run()
     return 0
 
 
-def _stop_on_signals(stop: threading.Event) -> None:
+def _stop_on_signals(stop) -> None:
     def handle(signum, _frame):
         log.info("worker: %s received, finishing what is in hand",
                  signal.Signals(signum).name)
-        stop.set()
+        stop()
 
     signal.signal(signal.SIGTERM, handle)
     signal.signal(signal.SIGINT, handle)

@@ -22,16 +22,17 @@ def includeme(config):
     config.add_api_operation(
         "payments.webhooks.razorpay", "POST", tag="webhooks",
         permission=NO_PERMISSION_REQUIRED,
-        summary="Razorpay's signed event (X-Razorpay-Signature over the raw body); "
-                "deduplicated by X-Razorpay-Event-Id",
-        responses={200: "{status: processed|duplicate|ignored, deliveryId}",
-                   400: "signature_invalid, or validation_failed (not an event, or the "
-                        "payment does not match its order)",
-                   503: "webhook_processing_failed: recorded; deliver it again"},
+        summary="Razorpay's signed event (X-Razorpay-Signature over the raw body), "
+                "deduplicated by X-Razorpay-Event-Id, queued for the worker and "
+                "acknowledged at once",
+        responses={200: "{status: queued|duplicate, deliveryId}",
+                   400: "signature_invalid, or validation_failed (not a JSON event)",
+                   503: "service_unavailable: the database is down; nothing recorded, "
+                        "deliver it again"},
         response_schema={
             "type": "object", "required": ["status", "deliveryId"],
             "properties": {
-                "status": {"type": "string", "enum": ["processed", "duplicate", "ignored"]},
+                "status": {"type": "string", "enum": ["queued", "duplicate"]},
                 "deliveryId": {"type": "string"},
             },
         },

@@ -1,18 +1,20 @@
 """``config.add_webhook_handler(event_name, handler)``: the common webhook dispatch.
 
 Every handler, the core's included, is registered through this directive; several may
-listen to one event and run in registration order, inside the request's transaction
-(within one savepoint, so a failure undoes all of them together). Registering the same
+listen to one event and run in registration order, inside the inbox worker's transaction
+(within one savepoint per event, so a failure undoes all of them together). Registering the same
 handler for the same event twice is a ``ConfigurationConflictError`` at start-up.
 
-A handler is ``handler(request, event, delivery) -> None``. ``request`` is the request
-the delivery came in, or the ``banter_payments.jobs.Job`` of a replay script: use only
-what both have (``dbsession``, ``registry``, ``find_service``). ``event`` is the parsed,
+A handler is ``handler(request, event, delivery) -> None``. ``request`` is the
+``banter_payments.jobs.Job`` of the inbox's worker or of a replay script, or the request
+of an admin replay: use only what both have (``dbsession``, ``registry``,
+``find_service``). ``event`` is the parsed,
 signature-checked envelope (``event["payload"]["payment"]["entity"]``...), ``delivery``
 the ``WebhookDelivery`` being recorded (its ``id``, ``event_id``, ``source``). A handler
 that finds the event is not for it (an order we do not know) raises ``IgnoreEvent``; one
 that finds the signed payload contradicts our data raises ``RejectEvent``; anything
-else it raises makes the delivery fail with a 503 so that Razorpay retries.
+else it raises makes the event fail: the inbox retries it with backoff (Razorpay was
+answered 200 when the event was queued).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ class IgnoreEvent(Exception):  # noqa: N818 - a signal, not an error
 
 class RejectEvent(Exception):  # noqa: N818 - a signal, not an error
     """Raised by a handler when the signed payload contradicts our records (an amount
-    that does not match the order). The delivery is answered 400 and kept; what the
-    handler wrote before raising (the anomaly note) is kept too."""
+    that does not match the order). The event and its delivery are marked rejected, with
+    the message and details as their error; what the handler wrote before raising (the
+    anomaly note) is kept too."""
 
     def __init__(self, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)

@@ -1,31 +1,30 @@
-"""Receiving a webhook: check it, record it, process each event once, answer fast.
+"""Receiving a webhook: check it, record it, queue it, answer at once; process it later.
 
-Razorpay delivers at least once, in any order, and retries anything but a 2xx for a day.
-So a delivery goes through these steps, all in the request's transaction:
+Razorpay delivers at least once, in any order, retries anything but a 2xx for a day, and
+then disables the whole webhook. So the route only acknowledges (``receive``), in the
+request's transaction:
 
 1. The signature is checked over the raw body against every configured secret; then the
    body must be a JSON event envelope. A delivery failing either is recorded as
    ``rejected`` and answered 400; nothing else happens.
-2. The event is claimed: ``INSERT INTO webhook_events ... ON CONFLICT (dedup_key) DO
-   NOTHING``. The inserter owns it. Anyone else locks the existing row (``SELECT ... FOR
-   UPDATE``), which on PostgreSQL waits while a concurrent delivery of the same event is
-   still being processed, and then reads how that ended: processed or ignored means this
-   delivery is a duplicate; failed or rejected means it is processed again.
-3. The handlers run inside a savepoint. If one raises, the savepoint is rolled back (so
-   none of their work survives), the event is marked failed with the error, and the view
-   *returns* a 503: pyramid_tm commits the record of the failure and Razorpay retries.
-   A savepoint rather than a second, short transaction because on SQLite the request's
-   transaction already holds the database's write lock and a second one would wait on it.
-4. The delivery row is written with its outcome.
+2. The event is claimed and queued: ``INSERT INTO webhook_events ... ON CONFLICT DO
+   NOTHING`` (the inbox, ``status = 'queued'``); the delivery row is written; on
+   PostgreSQL a ``NOTIFY`` wakes the workers when it commits. That is all: the answer is
+   200 ``queued`` or ``duplicate``, whatever the handlers will make of the event later.
+   Only a storage failure answers 503.
 
-The event row is inserted with the status processing is expected to end in, so the
-common case (a new event, handled) costs one INSERT for the event and one for the
-delivery; the row changes only when processing ends otherwise.
+The inbox's workers (``banter_payments.webhooks.inbox``) then run the common dispatch on
+each queued event (``apply_event``): the handlers run inside a savepoint; if one raises,
+the savepoint is rolled back (so none of their work survives) and the event is marked
+failed, to be retried with backoff and finally dead, where an operator replays it
+(``replay``, ``replay_failed_events``). A replay runs the same ``apply_event`` at once.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 import logging
 import re
 import time
@@ -40,13 +39,20 @@ from pyramid.request import Request
 from sqlalchemy.orm import Session
 
 from ..clock import utcnow
-from ..db import insert_unless_present, locked, rows_written, write
+from ..db import (
+    insert_unless_present,
+    locked,
+    notify_on_commit,
+    rows_written,
+    update_returning,
+    write,
+)
 from ..events import EventSink
 from ..ids import new_id
 from ..jsonparse import InvalidJSON, parse_json
 from ..storable import storable_document, storable_text
 from .effects import describe
-from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent
+from .models import WebhookDelivery, WebhookEvent
 from .refusals import record_refusal, refusal_reason
 from .registry import IgnoreEvent, RejectEvent, handlers_for
 from .signatures import signature_matches
@@ -65,6 +71,13 @@ MAX_TRACEBACK_LENGTH = 20_000
 
 # Razorpay's event names: "payment.captured", "payment.dispute.created", ...
 EVENT_NAME = re.compile(r"[A-Za-z0-9_.\-]{1,100}\Z")
+
+# The channel a queued event is announced on (PostgreSQL NOTIFY; the in-process wake-up).
+INBOX_CHANNEL = "banter_webhook_inbox"
+# A redelivery of an event in one of these puts it back in the queue.
+REQUEUED_EVENT_STATUSES = ("failed", "dead", "rejected")
+# What ``replay_failed_events`` replays.
+REPLAYABLE_EVENT_STATUSES = ("failed", "dead")
 
 _events = WebhookEvent.__table__
 _deliveries = WebhookDelivery.__table__
@@ -98,6 +111,14 @@ class DeliveryInfo:
     webhook_event_id: str | None = None
     # What the handlers did, for the log line ("paid order ord_...", "changed nothing").
     effects: str | None = None
+
+
+class InboxQueued:
+    """Announced (``registry.notify``) after a transaction that queued an event
+    committed: the worker runtime wakes its inbox job on it."""
+
+    def __init__(self, registry: Any):
+        self.registry = registry
 
 
 class _Refused(Exception):  # noqa: N818 - internal signal
@@ -146,7 +167,7 @@ def parse_event(body: bytes) -> dict[str, Any]:
 
 
 def receive(request: Request) -> Received:
-    """Handle one delivery of ``POST /webhooks/razorpay``."""
+    """Acknowledge one delivery of ``POST /webhooks/razorpay``: check, record, queue."""
     started = time.perf_counter()
     body = request.body
     headers = selected_headers(request)
@@ -177,7 +198,11 @@ def receive(request: Request) -> Received:
                         error_code=refused.code, details=refused.details)
     delivery.event = event["event"]
     key = dedup_key(header_event_id, body)
-    return process(request, event, key, delivery, headers, body, started=started)
+    received = acknowledge(request.dbsession, key, delivery, headers, body,
+                           started=started)
+    if received.outcome == "queued":
+        _wake_workers_after_commit(request)
+    return received
 
 
 def _peek_event_name(body: bytes) -> str | None:
@@ -189,87 +214,155 @@ def _peek_event_name(body: bytes) -> str | None:
     return clean(name, 100) if isinstance(name, str) else None
 
 
-def process(source: Any, event: dict[str, Any], key: str, delivery: DeliveryInfo,
-            headers: dict[str, str], body: bytes, *, started: float,
-            replay_of: str | None = None, force: bool = False) -> Received:
-    """Claim the event, run its handlers unless it is a duplicate, record the delivery.
+def acknowledge(session: Session, key: str, delivery: DeliveryInfo,
+                headers: dict[str, str], body: bytes, *, started: float) -> Received:
+    """Claim the event and record the delivery: ``queued`` or ``duplicate``.
 
-    ``source`` is the request the delivery came in, or the ``Job`` replaying stored
-    deliveries (a console script): handlers get it as their first argument.
-
-    ``force`` (replays) runs the handlers even when the event was processed before; the
-    handlers are idempotent, so that only re-applies what is already true.
+    The claim is one ``INSERT ... ON CONFLICT DO NOTHING`` (on ``dedup_key`` or
+    ``body_sha256``); a new event is queued with this delivery as the one to process.
+    When the event exists, it is read without a lock: processed, ignored or still queued
+    makes this delivery a duplicate; failed, dead or rejected puts it back in the queue
+    (with this delivery's body), by a conditional UPDATE so that a worker finishing it
+    meanwhile wins: then this one is a duplicate.
     """
-    session = source.dbsession
-    handlers = handlers_for(source.registry, event["event"])
-    expected = "processed" if handlers else "ignored"
-    event_pk, previous = _claim(session, key, delivery.event_id, event["event"], expected,
-                                hashlib.sha256(body).hexdigest())
+    now = utcnow()
+    event_pk, previous = _claim(session, key, delivery, hashlib.sha256(body).hexdigest(),
+                                now)
     delivery.webhook_event_id = event_pk
-
-    def finish(outcome: str, error: str | None = None, error_code: str | None = None,
-               tb: str | None = None, details: dict | None = None) -> Received:
-        _record_delivery(session, delivery, headers, body, outcome, started=started,
-                         replay_of=replay_of, error=error, tb=tb)
-        if outcome in ("processed", "duplicate", "ignored"):
-            log.info("webhook %s %s from %s: %s%s", delivery.event, key, delivery.source,
-                     outcome, f": {delivery.effects}" if delivery.effects else "")
-        return Received(outcome, delivery.id, error=error, error_code=error_code,
-                        details=details or {})
-
-    if previous in FINAL_EVENT_STATUSES and not force:
-        return finish("duplicate")
-    if previous is not None:
-        _set_event_status(session, event_pk, expected, attempt=True)
-    if not handlers:
-        return finish("ignored")
-
-    outcome, error, tb, details = _dispatch(source, handlers, event, delivery)
-    if outcome != expected:
-        _set_event_status(session, event_pk, outcome, error=error)
-    if outcome == "failed":
-        log.error("webhook %s (%s) failed: %s", delivery.event, key, error)
-        return finish("failed", error=error, error_code="webhook_processing_failed",
-                      tb=tb)
-    if outcome == "rejected":
-        return finish("rejected", error=error, error_code="validation_failed",
-                      details=details)
-    return finish(outcome, error=error)
+    outcome = "queued" if previous is None else "duplicate"
+    if previous in REQUEUED_EVENT_STATUSES and _requeue(session, event_pk, delivery.id, now):
+        outcome = "queued"
+    _record_delivery(session, delivery, headers, body, outcome, started=started)
+    if outcome == "queued":
+        notify_on_commit(session, INBOX_CHANNEL)
+    log.info("webhook %s %s from %s: %s", delivery.event, key, delivery.source, outcome)
+    return Received(outcome, delivery.id)
 
 
-def _claim(session: Session, key: str, event_id: str | None, name: str,
-           expected: str, body_sha256: str) -> tuple[str, str | None]:
+def _wake_workers_after_commit(request: Request) -> None:
+    """Ring this process's workers (``InboxQueued``) once the event has committed; on
+    PostgreSQL the NOTIFY sent in the transaction wakes every other process's."""
+    registry = request.registry
+
+    def wake(success: bool) -> None:
+        if success:
+            try:
+                registry.notify(InboxQueued(registry))
+            except Exception:  # the event is committed: a worker's poll finds it
+                log.exception("waking the inbox workers failed")
+
+    request.tm.get().addAfterCommitHook(wake)
+
+
+def _claim(session: Session, key: str, delivery: DeliveryInfo, body_sha256: str,
+           now: Any) -> tuple[str, str | None]:
     """(event row id, its status before this delivery, or None if this one created it).
 
     The event is the one with this key or, failing that, with this signed body: the same
     bytes posted again under a new event id are the same event.
     """
-    now = utcnow()
     for _ in range(3):
         created = insert_unless_present(session, _events, {
-            "id": new_id("whe"), "dedup_key": key, "event_id": clean(event_id, 128),
-            "event": name, "body_sha256": body_sha256,
-            "status": expected, "attempts": 1, "created_at": now, "updated_at": now,
+            "id": new_id("whe"), "dedup_key": key,
+            "event_id": clean(delivery.event_id, 128), "event": delivery.event,
+            "body_sha256": body_sha256, "status": "queued", "attempts": 0,
+            "created_at": now, "updated_at": now, "next_attempt_at": now,
+            "delivery_id": delivery.id,
         }, (), returning=_events.c.id)
         if created is not None:
             return created, None
-        row = session.execute(locked(
+        row = session.execute(
             sa.select(_events.c.id, _events.c.status)
             .where(sa.or_(_events.c.dedup_key == key, _events.c.body_sha256 == body_sha256))
-            .order_by((_events.c.dedup_key == key).desc()).limit(1))
+            .order_by((_events.c.dedup_key == key).desc()).limit(1)
         ).one_or_none()
         if row is not None:
             return row.id, row.status
     raise RuntimeError(f"webhook event {key} could be neither inserted nor found")
 
 
-def _set_event_status(session: Session, event_pk: str, status: str, *,
-                      error: str | None = None, attempt: bool = False) -> None:
-    values: dict[str, Any] = {"status": status, "error": clean(error, MAX_ERROR_LENGTH),
-                              "updated_at": utcnow()}
-    if attempt:
-        values["attempts"] = _events.c.attempts + 1
-    write(session, sa.update(_events).where(_events.c.id == event_pk).values(**values))
+def _requeue(session: Session, event_pk: str, delivery_id: str, now: Any) -> bool:
+    """Queue an event that did not go through again, now; False if it moved on."""
+    return update_returning(session, sa.update(_events).where(
+        _events.c.id == event_pk, _events.c.status.in_(REQUEUED_EVENT_STATUSES),
+    ).values(status="queued", next_attempt_at=now, delivery_id=delivery_id,
+             updated_at=now), _events.c.id) is not None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the inbox retries an event whose handlers raised: ``max_attempts`` runs in
+    all, the n-th retry ``retry_base * 2**(n-1)`` seconds after the failure (at most
+    ``retry_max``); then the event is dead until a replay or a redelivery."""
+
+    max_attempts: int = 10
+    retry_base: float = 30.0
+    retry_max: float = 3600.0
+    batch_size: int = 50
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> RetryPolicy:
+        return cls(max_attempts=settings["webhooks.inbox_max_attempts"],
+                   retry_base=settings["webhooks.inbox_retry_base_seconds"],
+                   retry_max=settings["webhooks.inbox_retry_max_seconds"],
+                   batch_size=settings["webhooks.inbox_batch_size"])
+
+    def backoff(self, attempts: int) -> dt.timedelta:
+        seconds = self.retry_base * (2 ** max(0, min(attempts - 1, 30)))
+        return dt.timedelta(seconds=min(seconds, self.retry_max))
+
+
+def apply_event(source: Any, event_pk: str, attempts: int, event: dict[str, Any],
+                delivery: DeliveryInfo, policy: RetryPolicy) -> Applied:
+    """Run the event's handlers (in a savepoint) and write where the event now stands.
+
+    ``source`` is the worker's ``Job`` (or the request of an admin replay): handlers get
+    it as their first argument. A failure is retried at the policy's backoff, or the
+    event is dead after ``max_attempts`` runs. The caller holds the event row (claimed
+    ``FOR UPDATE SKIP LOCKED``, or locked for a replay) and records the delivery.
+    """
+    session = source.dbsession
+    handlers = handlers_for(source.registry, event["event"])
+    if handlers:
+        outcome, error, tb, details = _dispatch(source, handlers, event, delivery)
+    else:
+        outcome, error, tb, details = "ignored", None, None, {}
+    if outcome == "rejected" and details:
+        # Nobody is answered with the details any more: they are what the record says.
+        error = f"{error} {json.dumps(details, sort_keys=True, default=str)}"
+    error = clean(error, MAX_ERROR_LENGTH)
+    now = utcnow()
+    attempts += 1
+    status, next_attempt_at = outcome, None
+    if outcome == "failed":
+        if attempts >= policy.max_attempts:
+            status = "dead"
+        elif details.get("retry_now"):
+            next_attempt_at = now
+        else:
+            next_attempt_at = now + policy.backoff(attempts)
+    write(session, sa.update(_events).where(_events.c.id == event_pk).values(
+        status=status, attempts=attempts, error=error,
+        next_attempt_at=next_attempt_at, updated_at=now))
+    if outcome == "failed":
+        log.error("webhook %s (%s) failed (attempt %d, %s): %s", delivery.event, event_pk,
+                  attempts, "dead" if status == "dead" else f"next at {next_attempt_at}",
+                  error)
+    else:
+        log.info("webhook %s (%s) from %s: %s%s", delivery.event, event_pk, delivery.source,
+                 outcome, f": {delivery.effects}" if delivery.effects else "")
+    return Applied(outcome, status, error, tb, details)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What processing an event came to: the delivery's outcome, the event's status."""
+
+    outcome: str
+    status: str
+    error: str | None = None
+    traceback: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def _dispatch(source: Any, handlers, event: dict[str, Any],
@@ -302,10 +395,20 @@ def _dispatch(source: Any, handlers, event: dict[str, Any],
         if _retry_whole_request(source, exc):
             raise
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_LENGTH]
-        return "failed", error, traceback.format_exc()[-MAX_TRACEBACK_LENGTH:], {}
+        # A deadlock or serialization failure (two workers' batches touching one order)
+        # is nobody's bug: tried again at once rather than after the backoff.
+        details = {"retry_now": True} if _retryable(source, exc) else {}
+        return "failed", error, traceback.format_exc()[-MAX_TRACEBACK_LENGTH:], details
     if len(ignored) == len(handlers):
         return "ignored", "; ".join(ignored)[:MAX_ERROR_LENGTH], None, {}
     return "processed", None, None, {}
+
+
+def _retryable(source: Any, exc: Exception) -> bool:
+    try:
+        return bool(source.tm.get().isRetryableError(exc))
+    except Exception:
+        return False
 
 
 def _retry_whole_request(source: Any, exc: Exception) -> bool:
@@ -346,11 +449,14 @@ class ReplayRefused(Exception):  # noqa: N818 - mapped to 409 by the admin view
     pass
 
 
-def replay(source: Any, delivery_id: str) -> Received:
-    """Dispatch a stored delivery again, as a new delivery with ``source = replay``.
+def replay(source: Any, delivery_id: str, policy: RetryPolicy | None = None) -> Received:
+    """Dispatch a stored delivery again, now, as a new delivery with ``source = replay``.
 
     Only deliveries whose signature verified when they arrived can be replayed (their
-    event row exists); the stored body is used as it is.
+    event row exists); the stored body is used as it is. The event row is locked first
+    (``FOR UPDATE``): a worker processing the same event finishes before this runs.
+    The handlers run even when the event was processed before; they are idempotent, so
+    that only re-applies what is already true.
     """
     session = source.dbsession
     stored = session.get(WebhookDelivery, delivery_id)
@@ -359,13 +465,21 @@ def replay(source: Any, delivery_id: str) -> Received:
     if stored.webhook_event_id is None:
         raise ReplayRefused("This delivery was refused when it arrived (bad signature or "
                             "body) and cannot be replayed.")
-    key = session.scalar(sa.select(_events.c.dedup_key)
-                         .where(_events.c.id == stored.webhook_event_id))
+    started = time.perf_counter()
+    row = session.execute(locked(
+        sa.select(_events.c.id, _events.c.attempts)
+        .where(_events.c.id == stored.webhook_event_id))).one()
     event = parse_event(stored.body)
     delivery = DeliveryInfo(id=new_id("whd"), event_id=stored.event_id,
-                            event=event["event"], source="replay", received_at=utcnow())
-    return process(source, event, key, delivery, dict(stored.headers), stored.body,
-                   started=time.perf_counter(), replay_of=stored.id, force=True)
+                            event=event["event"], source="replay", received_at=utcnow(),
+                            webhook_event_id=row.id)
+    applied = apply_event(source, row.id, row.attempts, event, delivery,
+                          policy or RetryPolicy.from_settings(source.registry.settings))
+    _record_delivery(session, delivery, dict(stored.headers), stored.body, applied.outcome,
+                     started=started, replay_of=stored.id, error=applied.error,
+                     tb=applied.traceback)
+    return Received(applied.outcome, delivery.id, error=applied.error,
+                    details=applied.details)
 
 
 def latest_delivery_id(session: Session, webhook_event_id: str) -> str | None:
@@ -378,9 +492,9 @@ def latest_delivery_id(session: Session, webhook_event_id: str) -> str | None:
 
 
 def failed_event_ids(session: Session, limit: int = 100) -> list[str]:
-    """Events whose last processing failed, oldest first."""
+    """Events whose last processing failed (retrying or dead), oldest first."""
     return list(session.scalars(
-        sa.select(_events.c.id).where(_events.c.status == "failed")
+        sa.select(_events.c.id).where(_events.c.status.in_(REPLAYABLE_EVENT_STATUSES))
         .order_by(_events.c.updated_at, _events.c.id).limit(limit)
     ))
 
@@ -398,7 +512,7 @@ def replay_failed_events(source: Any, *, limit: int = 100) -> list[ReplayResult]
     transaction on ``source`` (whose transaction manager must be idle).
 
     Each event row is taken with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL) and must still
-    be failed, so several replayers, or a replayer and Razorpay's own redelivery, never
+    be failed or dead, so several replayers, or a replayer and the inbox's workers, never
     process one event at the same time.
     """
     with source.tm:
@@ -410,11 +524,14 @@ def replay_failed_events(source: Any, *, limit: int = 100) -> list[ReplayResult]
                 session = source.dbsession
                 claimed = session.scalar(locked(
                     sa.select(_events.c.id)
-                    .where(_events.c.id == event_pk, _events.c.status == "failed"),
+                    .where(_events.c.id == event_pk,
+                           _events.c.status.in_(REPLAYABLE_EVENT_STATUSES)),
                     skip_locked=True))
                 if claimed is None:
                     continue
-                delivery_id = latest_delivery_id(session, event_pk)
+                delivery_id = (session.scalar(sa.select(_events.c.delivery_id)
+                                              .where(_events.c.id == event_pk))
+                               or latest_delivery_id(session, event_pk))
                 received = replay(source, delivery_id)
             results.append(ReplayResult(event_pk, received.delivery_id, received.outcome,
                                         received.error))

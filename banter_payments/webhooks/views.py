@@ -17,21 +17,12 @@ from ..http.redaction import is_sensitive_name
 from .models import FINAL_EVENT_STATUSES, WebhookDelivery, WebhookEvent, WebhookRefusal
 from .services import Received, ReplayRefused, receive, replay
 
-RETRY_AFTER_SECONDS = 60
-
 
 def received_response(request: Request, received: Received) -> Response:
-    """2xx for processed, duplicate and ignored; 400 for a refused delivery; 503 (with
-    Retry-After) when processing failed. Returned, never raised: pyramid_tm then commits
-    the record of the delivery, failures included."""
-    if received.outcome == "failed":
-        return error_response(
-            request, 503, "webhook_processing_failed",
-            "The event could not be processed; it was recorded and will be processed "
-            "when it is delivered again.",
-            {"deliveryId": received.delivery_id},
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+    """200 ``queued`` or ``duplicate`` for a signed event; 400 for a refused delivery.
+    Returned, never raised: pyramid_tm then commits the record of the delivery. What the
+    handlers make of the event later never changes this answer (a storage failure is the
+    only 503, from ``banter_payments.errors``)."""
     if received.outcome == "rejected":
         details = dict(received.details)
         if received.delivery_id is not None:  # an unsigned one may be counted, not kept

@@ -21,6 +21,7 @@ def _start_in_process(event: ApplicationCreated) -> None:
 def includeme(config) -> None:
     config.add_directive("add_worker_job", add_worker_job)
     config.add_subscriber(_start_in_process, ApplicationCreated)
+    config.include(".inbox")
     interval = config.registry.settings["worker.reconcile_interval_seconds"]
     if interval:
         config.add_worker_job("reconcile", run_reconcile, interval=interval)

@@ -17,6 +17,7 @@ import threading
 import time
 
 from .jobs import Job, JobContext, registered_jobs
+from .wakeup import Wakeup, listen_in_thread, subscribe
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,18 @@ class Worker:
         self.stop = stop or threading.Event()
         self.context = JobContext(registry=registry, worker=name or worker_name(),
                                   stop=self.stop)
+        self.wakeup = Wakeup()
+        subscribe(registry, self.wakeup)
+        # Set while the loop waits with nothing due, and once LISTEN is in place (for
+        # tests and tools that must know a wake-up, not a pass, will run the jobs).
+        self.idle = threading.Event()
+        self.listening = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def request_stop(self) -> None:
+        """Stop after what is in hand, now rather than at the end of a wait."""
+        self.stop.set()
+        self.wakeup.ring("stop")
 
     def run_job(self, job: Job) -> int:
         try:
@@ -69,6 +81,7 @@ class Worker:
         log.info("worker %s running jobs: %s", self.context.worker,
                  ", ".join(job.name for job in self.jobs) or "none")
         due = {job.name: 0.0 for job in self.jobs}
+        self._listen()
         while not self.stop.is_set():
             for job in self.jobs:
                 if self.stop.is_set() or time.monotonic() < due[job.name]:
@@ -79,9 +92,23 @@ class Worker:
                 wait = max(0.0, min(due.values()) - time.monotonic())
             else:
                 wait = 60.0
-            if wait:
-                self.stop.wait(wait)
+            if wait and not self.stop.is_set():
+                # Woken early by a ring (or by stop); never later than the next due job.
+                self.idle.set()
+                rung = self.wakeup.wait(min(wait, 60.0))
+                self.idle.clear()
+                for job in self.jobs:
+                    if job.wake_on is not None and job.wake_on in rung:
+                        due[job.name] = 0.0
         log.info("worker %s stopped", self.context.worker)
+
+    def _listen(self) -> None:
+        """On PostgreSQL, LISTEN for the channels the jobs wake on (other processes'
+        NOTIFY), in a thread that ends with the worker."""
+        channels = {job.wake_on for job in self.jobs if job.wake_on}
+        engine = self.context.registry.get("banter_payments.engine")
+        if channels and engine is not None:
+            listen_in_thread(engine, channels, self.wakeup, self.stop, self.listening)
 
     # As a thread of the app (worker.in_process = true)
 
@@ -91,7 +118,7 @@ class Worker:
         return self._thread
 
     def stop_thread(self, timeout: float = 10.0) -> None:
-        self.stop.set()
+        self.request_stop()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
@@ -111,9 +138,12 @@ def start_in_process(registry) -> Worker | None:
     return worker
 
 
-def stop_in_process(timeout: float = 10.0) -> None:
+def stop_in_process(timeout: float = 10.0, registry=None) -> None:
+    """Stop the app's worker threads (only those running on ``registry``, when given)."""
     with _in_process_lock:
-        workers = list(_in_process)
-        _in_process.clear()
+        workers = [w for w in _in_process
+                   if registry is None or w.context.registry is registry]
+        for worker in workers:
+            _in_process.remove(worker)
     for worker in workers:
         worker.stop_thread(timeout)

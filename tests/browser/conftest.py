@@ -48,6 +48,9 @@ def app_settings(database_url: str, sandbox_url: str, **extra: str) -> dict[str,
         "sandbox.worker": "true",
         "sandbox.webhook_delay": "0",
         "sandbox.webhook_retry_base": "0.2",
+        # As development.ini: the app's worker thread processes its webhook inbox.
+        "worker.in_process": "true",
+        "worker.reconcile_interval_seconds": "0",
     }
     settings.update(extra)
     return settings
@@ -64,7 +67,10 @@ class Server:
         self._thread.start()
 
     def close(self) -> None:
+        from banter_payments.worker.runner import stop_in_process
+
         self._server.close()
+        stop_in_process(registry=self.app.registry)
 
 
 def serve_app(settings: dict[str, str]) -> Server:

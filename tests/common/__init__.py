@@ -10,6 +10,7 @@ Modules:
 - ``servers``: serving an app over real HTTP, in a thread or in a process of its own.
 - ``serve_app``: the process that ``servers`` starts (``python -m tests.common.serve_app``).
 - ``waiting``: ``wait_for(predicate, timeout)``.
+- ``inbox``: ``drain(app)`` processes the webhook inbox now; ``outcome(session, id)``.
 - ``services``: the machine's services a test needs (Redis): reachable, or a skip that
   CI turns into a failure.
 
@@ -27,7 +28,9 @@ Fixtures of the root ``tests/conftest.py`` (every test can ask for them):
 - ``auth("alice", "admin")``: headers carrying a valid bearer token.
 - ``session_factory``, ``dbsession``: a plain session on the test database for
   arranging and asserting (commit it yourself; it is rolled back and closed after).
-- ``flush_webhooks()``: deliver the sandbox's queued webhooks through the app now.
+- ``flush_webhooks()``: deliver the sandbox's queued webhooks through the app now, and
+  process them from the app's inbox.
+- ``drain_inbox()``: process every webhook event the app has queued, now.
 - ``kit`` (this package's ``payment_kit``), ``gateway`` (a ``FakeGateway``).
 - ``touch_order(order_id)``: write an order from another connection, failing fast on a
   lock.

@@ -32,11 +32,16 @@ def _delivered(http, base) -> int:
 
 @pytest.fixture
 def live_app(settings, serve):
+    """As development.ini runs it: the sandbox's webhook worker, and the app's own worker
+    thread processing its webhook inbox."""
     from banter_payments.sandbox.worker import stop_workers
+    from banter_payments.worker.runner import stop_in_process
 
     settings["sandbox.worker"] = "true"
+    settings["worker.in_process"] = "true"
     yield serve(main({}, **settings))
     stop_workers()
+    stop_in_process()
 
 
 def purchase(base: str, sku: str = "coins.popular", user: str = "alice",

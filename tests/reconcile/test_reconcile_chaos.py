@@ -16,8 +16,8 @@ from banter_payments.ledger.models import Posting
 from banter_payments.orders.models import Order
 from banter_payments.reconcile.interfaces import IReconcileService
 from banter_payments.sandbox.models import SandboxPayment, SandboxWebhook
-from banter_payments.sandbox.worker import flush_webhooks
 from banter_payments.webhooks.models import WebhookDelivery
+from tests.common.inbox import flush_webhooks
 
 PURCHASES = 200
 API = "/api/payments"

@@ -14,6 +14,7 @@ from banter_payments.ledger.checker import check_ledger
 from banter_payments.refunds.models import Refund
 from banter_payments.sandbox.models import SandboxRefund
 from banter_payments.settings import SANDBOX_WEBHOOK_SECRET
+from tests.common.inbox import drain, recorded
 
 PREFIX = "/api/payments"
 
@@ -67,7 +68,7 @@ class Shop:
                                       headers=self.auth(user), status=201).json
 
     def flush_webhooks(self) -> int:
-        from banter_payments.sandbox.worker import flush_webhooks
+        from tests.common.inbox import flush_webhooks
 
         return flush_webhooks(self.app, app=self.app)
 
@@ -85,9 +86,15 @@ class Shop:
         signature = hmac.new(SANDBOX_WEBHOOK_SECRET.encode(), body,
                              hashlib.sha256).hexdigest()
         event_id = "evt_" + hashlib.sha256(body).hexdigest()[:14]
-        return self.testapp.post(f"{PREFIX}/webhooks/razorpay", body, headers={
+        response = self.testapp.post(f"{PREFIX}/webhooks/razorpay", body, headers={
             "Content-Type": "application/json", "X-Razorpay-Signature": signature,
             "X-Razorpay-Event-Id": event_id}, status=status)
+        if response.status_int == 200:
+            # Processed from the inbox now; ``outcome`` is how the delivery ended.
+            drain(self.app)
+            response.outcome, response.error = recorded(self.dbsession,
+                                                        response.json["deliveryId"])
+        return response
 
     def rows(self) -> list[Refund]:
         self.dbsession.rollback()

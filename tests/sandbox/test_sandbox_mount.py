@@ -13,8 +13,8 @@ from banter_payments.sandbox import sandbox_database_url
 from banter_payments.sandbox.config import SandboxConfig
 from banter_payments.sandbox.emulator import emulator_service
 from banter_payments.sandbox.models import SandboxWebhook
-from banter_payments.sandbox.worker import flush_webhooks
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET, parse_settings
+from tests.common.inbox import flush_webhooks
 
 KEY = (SANDBOX_KEY_ID, SANDBOX_KEY_SECRET)
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from banter_payments.sandbox.emulator import emulator_service
 from banter_payments.sandbox.models import SandboxRefund
-from banter_payments.sandbox.worker import flush_webhooks
+from tests.common.inbox import flush_webhooks
 
 
 def events_of(rows) -> list[str]:

@@ -176,7 +176,7 @@ def test_the_root_page_describes_the_sandbox(emulator, serve):
 def test_every_api_call_and_every_delivery_attempt_is_logged(make_app, serve, caplog):
     import logging
 
-    from banter_payments.sandbox.worker import flush_webhooks
+    from tests.common.inbox import flush_webhooks
 
     app = make_app({"sandbox.webhook_url": "http://127.0.0.1:9/nowhere",
                     "sandbox.webhook_max_attempts": "2"})

@@ -20,8 +20,9 @@ from banter_payments.sandbox.emulator import emulator_service
 from banter_payments.sandbox.ids import account_id
 from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.sandbox.webhooks import deliver_batch, deliver_due
-from banter_payments.sandbox.worker import flush_webhooks, pending_webhooks, worker_for
+from banter_payments.sandbox.worker import pending_webhooks, worker_for
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_WEBHOOK_SECRET
+from tests.common.inbox import flush_webhooks
 from tests.common.waiting import wait_for
 
 

@@ -3,8 +3,10 @@
 One purchase is paid at the sandbox; then, all at once, 50 copies of its signed
 ``payment.captured`` (the same event), 10 of its ``order.paid`` and 10 client verify calls
 hit the app: from many threads at one server, and from many threads at two server
-processes sharing the database. Whatever wins, the order is fulfilled once: one ledger
-posting, one payment row, and every delivery answered 2xx.
+processes sharing the database, while three inbox workers drain the queue at the same
+time (``FOR UPDATE SKIP LOCKED``). Whatever wins, the order is fulfilled once: one ledger
+posting, one payment row, every delivery answered 2xx, each event queued once and
+processed once.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from banter_payments.orders.models import Order
 from banter_payments.payments.models import Payment
 from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.webhooks.models import WebhookDelivery, WebhookEvent
+from tests.common.inbox import drain
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
 
@@ -60,8 +63,9 @@ def paid_at_the_sandbox(testapp, auth, dbsession):
     return {"order": order, "checkout": checkout, "headers": headers, "webhooks": webhooks}
 
 
-def _storm(bases: list[str], purchase: dict) -> list[tuple[str, int, dict]]:
-    """Every request at once (a barrier), spread over ``bases``; (kind, status, body)."""
+def _storm(bases: list[str], purchase: dict, registry) -> list[tuple[str, int, dict]]:
+    """Every request at once (a barrier), spread over ``bases``, with three workers
+    draining the inbox meanwhile (then once more after); (kind, status, body)."""
     jobs = []
     for number in range(CAPTURED_COPIES):
         jobs.append(("payment.captured", number))
@@ -90,8 +94,25 @@ def _storm(bases: list[str], purchase: dict) -> list[tuple[str, int, dict]]:
                                           "X-Razorpay-Event-Id": row["event_id"]})
         return kind, response.status_code, response.json()
 
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(fire, jobs))
+    storming = threading.Event()
+    storming.set()
+
+    def work() -> None:
+        while storming.is_set():
+            drain(registry)
+
+    workers = [threading.Thread(target=work) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    try:
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            results = list(pool.map(fire, jobs))
+    finally:
+        storming.clear()
+        for worker in workers:
+            worker.join(60)
+    drain(registry)
+    return results
 
 
 def _assert_fulfilled_once(results, dbsession, purchase):
@@ -99,12 +120,21 @@ def _assert_fulfilled_once(results, dbsession, purchase):
     assert statuses == {("payment.captured", 200): CAPTURED_COPIES,
                         ("order.paid", 200): ORDER_PAID_COPIES,
                         ("verify", 200): VERIFY_CALLS}, statuses
-    outcomes = collections.Counter((kind, body["status"]) for kind, _, body in results)
-    assert outcomes[("payment.captured", "processed")] == 1
-    assert outcomes[("payment.captured", "duplicate")] == CAPTURED_COPIES - 1
-    assert outcomes[("order.paid", "processed")] == 1
-    assert outcomes[("order.paid", "duplicate")] == ORDER_PAID_COPIES - 1
-    assert outcomes[("verify", "paid")] == VERIFY_CALLS
+    answers = collections.Counter((kind, body["status"]) for kind, _, body in results)
+    assert answers[("payment.captured", "queued")] == 1
+    assert answers[("payment.captured", "duplicate")] == CAPTURED_COPIES - 1
+    assert answers[("order.paid", "queued")] == 1
+    assert answers[("order.paid", "duplicate")] == ORDER_PAID_COPIES - 1
+    assert answers[("verify", "paid")] == VERIFY_CALLS
+    dbsession.rollback()
+    outcomes = collections.Counter(tuple(row) for row in dbsession.execute(
+        sa.select(WebhookDelivery.event, WebhookDelivery.outcome)))
+    assert outcomes == {("payment.captured", "processed"): 1,
+                        ("payment.captured", "duplicate"): CAPTURED_COPIES - 1,
+                        ("order.paid", "processed"): 1,
+                        ("order.paid", "duplicate"): ORDER_PAID_COPIES - 1}, outcomes
+    assert {tuple(row) for row in dbsession.execute(
+        sa.select(WebhookEvent.status, WebhookEvent.attempts))} == {("processed", 1)}
 
     order_id = purchase["order"]["id"]
     dbsession.rollback()
@@ -123,7 +153,7 @@ def _assert_fulfilled_once(results, dbsession, purchase):
 
 def test_many_threads_one_server(app, dbsession, paid_at_the_sandbox, testapp, serve):
     base = serve(app, threads=16, connection_limit=200)
-    results = _storm([base], paid_at_the_sandbox)
+    results = _storm([base], paid_at_the_sandbox, app.registry)
     _assert_fulfilled_once(results, dbsession, paid_at_the_sandbox)
     wallet = testapp.get(f"{API}/wallet", headers=paid_at_the_sandbox["headers"]).json
     assert wallet["balances"]["coins"] == 600
@@ -135,7 +165,7 @@ def test_many_threads_two_server_processes(settings, dbsession, paid_at_the_sand
     bases = [base for _, base in servers]
     for base in bases:
         assert requests.get(f"{base}{API}/health", timeout=30).json()["status"] == "ok"
-    results = _storm(bases, paid_at_the_sandbox)
+    results = _storm(bases, paid_at_the_sandbox, testapp.app.registry)
     _assert_fulfilled_once(results, dbsession, paid_at_the_sandbox)
     pids = {process.pid for process, _ in servers}
     assert len(pids) == 2 and os.getpid() not in pids

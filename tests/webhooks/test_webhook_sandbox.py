@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from banter_payments import main
-from banter_payments.sandbox.worker import flush_webhooks
+from tests.common.inbox import flush_webhooks
 
 API = "/api/payments"
 
