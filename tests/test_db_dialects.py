@@ -20,7 +20,7 @@ def fake_session(dialect_name: str):
 
 
 def test_a_database_without_an_entry_is_refused_by_name():
-    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, not oracle"):
+    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, mysql, not oracle"):
         db.insert_ignoring_conflict(fake_session("oracle"), IdempotencyKey, ["scope", "key"])
 
 
@@ -38,6 +38,40 @@ def _check_insert(name, dialect):
     assert re.search(r'ON CONFLICT \(scope, "?key"?\) DO NOTHING', sql), sql
 
 
+def test_mysql_spells_insert_unless_present_as_insert_ignore():
+    from sqlalchemy.dialects import mysql
+
+    statement = db.insert_ignoring_conflict(fake_session("mysql"), IdempotencyKey.__table__,
+                                            ["scope", "key"]).values(scope="s", key="k")
+    sql = str(statement.compile(dialect=mysql.dialect()))
+    assert sql.startswith("INSERT IGNORE INTO idempotency_keys"), sql
+
+
+def test_every_dialect_defines_every_idiom():
+    """A database is all of an entry or none of it: every field is its own."""
+    assert set(db.DIALECTS) == {"postgresql", "sqlite", "mysql"}
+    mysql = db.DIALECTS["mysql"]
+    assert mysql.advisory_lock and "GET_LOCK" in mysql.advisory_lock
+    assert mysql.session_locks and not mysql.update_returning
+    assert db.DIALECTS["postgresql"].update_returning
+
+
+@pytest.mark.parametrize(("version", "refused"), [
+    ("10.11.19-MariaDB-0+deb12u1", None),
+    ("5.5.5-10.11.19-MariaDB-0+deb12u1", None),
+    ("10.6.5-MariaDB", None),
+    ("11.4.2-MariaDB", None),
+    ("10.5.20-MariaDB", "too old"),
+    ("8.0.36", "MySQL 8.0.36 is not supported"),
+])
+def test_the_server_version_is_checked_at_connect(version, refused):
+    if refused is None:
+        db.check_mysql_server(version)
+    else:
+        with pytest.raises(db.UnsupportedServer, match=refused):
+            db.check_mysql_server(version)
+
+
 def test_an_advisory_lock_only_where_the_database_has_one():
     executed = []
     session = fake_session("sqlite")
@@ -52,7 +86,8 @@ def test_an_advisory_lock_only_where_the_database_has_one():
     assert params == {"key": "k"}
 
 
-# The helpers on the database the suite runs on (SQLite, or --database-url PostgreSQL).
+# The helpers on the database the suite runs on (SQLite, or --database-url PostgreSQL or
+# MariaDB).
 
 
 def _tm_session(engine):

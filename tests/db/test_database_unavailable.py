@@ -82,7 +82,7 @@ SANDBOX_POOL = 5 + 10
 THREADS, CLIENTS, ROUNDS = 12, 24, 4
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 class TestConnectionsPerProcess:
     @pytest.fixture
     def settings(self, settings, database_url):
