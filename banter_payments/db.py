@@ -298,6 +298,11 @@ class Dialect:
     GROUP (ORDER BY ...)``; where it does not, the caller ranks the values itself.
     ``update_returning``: whether the database has ``UPDATE ... RETURNING``; where it
     does not, ``update_returning`` locks the rows, updates them and reads them back.
+    ``serialize_inserts``: whether ``insert_unless_present`` first takes an advisory
+    lock on the row's key and reads before inserting. InnoDB's duplicate-key check takes
+    a shared lock on the row found, and two transactions holding it that then lock the
+    row for update deadlock each other (a burst of requests with one idempotency key
+    does exactly that); PostgreSQL's ON CONFLICT takes no such lock.
     (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
     databases that have row locks and leaves it out for SQLite, and leaves out ``OF``
     where the database has none (MariaDB: the rows of every joined table are locked);
@@ -312,6 +317,7 @@ class Dialect:
     percentile_disc: bool
     update_returning: bool = True
     session_locks: bool = False
+    serialize_inserts: bool = False
 
 
 def _on_conflict_do_nothing(
@@ -405,6 +411,7 @@ DIALECTS: dict[str, Dialect] = {
         time_bucket=_date_format_bucket,
         percentile_disc=False,
         update_returning=False,
+        serialize_inserts=True,
     ),
 }
 # ``mariadb://`` URLs name the same dialect.
@@ -468,6 +475,14 @@ def insert_unless_present(session: Session, table: Table, values: dict[str, Any]
     inserted row (or True when no column is asked for), and None when a row was there.
     RETURNING rather than rowcount: SQLAlchemy does not promise an INSERT's rowcount.
     """
+    if conflict_columns and dialect_of(session).serialize_inserts:
+        lock_key(session, "\x1f".join(["insert", table.fullname,
+                                        *(str(values[c]) for c in conflict_columns)]))
+        present = session.execute(
+            select(literal_column("1")).select_from(table)
+            .where(*(table.c[c] == values[c] for c in conflict_columns))).first()
+        if present is not None:
+            return None
     name = session.get_bind().dialect.name
     key = (name, table.fullname, tuple(conflict_columns),
            None if returning is None else returning.key)
