@@ -403,7 +403,8 @@ DIALECTS: dict[str, Dialect] = {
     # characters); PERCENTILE_DISC exists there only as a window function.
     "mysql": Dialect(
         insert_ignoring=_insert_ignore,
-        advisory_lock="SELECT GET_LOCK(SHA1(CONCAT(DATABASE(), ':', :key)), "
+        advisory_lock="SELECT GET_LOCK(SHA1(CONCAT(CONVERT(DATABASE() USING utf8mb4), ':', "
+                      ":key)), "
                       f"{MYSQL_LOCK_WAIT_TIMEOUT})",
         session_locks=True,
         upsert=_on_duplicate_key_update,
