@@ -117,6 +117,9 @@ MYSQL_LOCK_WAIT_TIMEOUT = 20
 # Server errors retried like PostgreSQL's serialization failures: 1213 deadlock (the
 # server rolled the transaction back) and 1205 lock wait timeout.
 MYSQL_RETRYABLE_ERRORS = frozenset({1205, 1213})
+# A CHECK constraint that failed (MariaDB 4025, MySQL 3819): an integrity error, as on
+# PostgreSQL, though PyMySQL does not know the codes.
+MYSQL_CONSTRAINT_ERRORS = frozenset({3819, 4025})
 _MYSQL_LOCKS = "banter_payments.advisory_locks"
 _MYSQL_WRITTEN = "banter_payments.rows_written"
 _WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
@@ -183,6 +186,8 @@ def _make_mysql_engine(url: str, **kwargs: Any) -> Engine:
                 and code in MYSQL_RETRYABLE_ERRORS:
             return RetryableOperationalError(context.statement, context.parameters,
                                              original)
+        if code in MYSQL_CONSTRAINT_ERRORS:
+            return exc.IntegrityError(context.statement, context.parameters, original)
         return None
 
     @event.listens_for(engine.pool, "checkin")
