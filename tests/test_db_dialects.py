@@ -222,3 +222,55 @@ def test_no_module_but_db_picks_sql_for_a_database():
                 if forbidden.search(line):
                     offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_lock_wait_timeout_on_mariadb_is_retried_like_a_deadlock(engine):
+    """1205 (and 1213, a deadlock) come out as ``RetryableOperationalError``: a
+    ``TransientError``, so pyramid_retry replays the request and a job's transaction
+    manager says to retry. (PostgreSQL's own retryable errors are zope.sqlalchemy's.)"""
+    if engine.dialect.name != "mysql":
+        pytest.skip("MariaDB's lock wait timeout")
+    import pyramid_retry
+    import pyramid_tm  # noqa: F401 (it marks TransientError retryable for pyramid_retry)
+    import transaction
+
+    from banter_payments.outbox.models import OutboxSequence
+
+    table = OutboxSequence.__table__
+    with engine.connect() as holder, engine.connect() as waiter:
+        holder.execute(table.insert().values(aggregate_type="order", aggregate_id="o",
+                                             last_sequence=1))
+        holder.commit()
+        holder.execute(sa.select(table).with_for_update())
+        waiter.exec_driver_sql("SET SESSION innodb_lock_wait_timeout = 1")
+        with pytest.raises(db.RetryableOperationalError) as caught:
+            waiter.execute(sa.update(table).values(last_sequence=2))
+        waiter.rollback()
+        holder.rollback()
+    assert caught.value.orig.args[0] == 1205
+    assert isinstance(caught.value, sa.exc.OperationalError)  # still "database trouble"
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    try:
+        assert manager.get().isRetryableError(caught.value)
+    finally:
+        manager.abort()
+    assert pyramid_retry.IRetryableError.providedBy(caught.value)
+
+
+def test_an_advisory_lock_on_mariadb_is_held_until_the_connection_is_returned(engine):
+    if engine.dialect.name != "mysql":
+        pytest.skip("MariaDB's GET_LOCK")
+    writer, _reader = db.session_factories(engine)
+    first, second = writer(), writer()
+    try:
+        db.lock_key(first, "gift-sender:alice")
+        free = "SELECT IS_FREE_LOCK(SHA1(CONCAT(CONVERT(DATABASE() USING utf8mb4), ':', " \
+               "'gift-sender:alice')))"
+        assert second.execute(sa.text(free)).scalar() == 0
+        second.rollback()
+        first.commit()  # the transaction ends, the connection goes back to the pool
+        assert second.execute(sa.text(free)).scalar() == 1
+    finally:
+        first.close()
+        second.close()
