@@ -230,6 +230,10 @@ def prepare_database(connection) -> None:
     if connection.dialect.name in ("mysql", "mariadb"):
         connection.exec_driver_sql(
             f"ALTER DATABASE CHARACTER SET {MYSQL_CHARSET} COLLATE {MYSQL_COLLATION}")
+        # End the transaction this statement began: Alembic would otherwise take it for
+        # the caller's and never commit it, losing the version table's row (the DDL
+        # itself commits on these servers).
+        connection.commit()
 
 
 def session_factories(engine: Engine) -> tuple[sessionmaker, sessionmaker]:
