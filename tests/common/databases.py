@@ -36,8 +36,9 @@ def alembic_upgrade(url: str) -> None:
 def unique_database_name(base: str | None, run_id: str | None = None,
                          worker: str | None = None) -> str:
     """``<base>_t<run>[_<worker>]``, lower case, within PostgreSQL's 63 characters; the
-    base is the admin URL's database name (``banter_test`` for ``postgres``)."""
-    if not base or base == "postgres":
+    base is the admin URL's database name (``banter_test`` for ``postgres`` and
+    ``mysql``, the servers' own)."""
+    if not base or base in ("postgres", "mysql"):
         base = "banter_test"
     base = re.sub(r"[^a-z0-9_]", "_", base.lower())[:30]
     run = re.sub(r"[^a-z0-9]", "", (run_id or uuid.uuid4().hex).lower())[:12]
