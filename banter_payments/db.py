@@ -565,12 +565,12 @@ def update_returning(session: Session, statement: Any, *columns: Any) -> Any:
     query = select(*keys)
     if statement.whereclause is not None:
         query = query.where(statement.whereclause)
-    matched = session.execute(locked(query)).first()
-    if matched is None:
+    matched = session.execute(locked(query)).all()
+    if not matched:
         return None
-    by_key = [key == value for key, value in zip(keys, matched, strict=True)]
-    write(session, statement.where(*by_key))
-    return session.execute(select(*columns).where(*by_key)).first()
+    write(session, statement)
+    first = [key == value for key, value in zip(keys, matched[0], strict=True)]
+    return session.execute(select(*columns).where(*first)).first()
 
 
 def lock_key(session: Session, key: str) -> None:
