@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite (documented in ``tests/common/__init__.py``).
 
 The suite runs once per database: SQLite by default (a fresh file per run), PostgreSQL
-with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL``, on a database
-the run creates for itself and drops after (``tests.common.databases``). Either way the
+with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL`` (MariaDB with
+``mysql+pymysql://...``), on a database the run creates for itself and drops after
+(``tests.common.databases``). Either way the
 schema is built by running the Alembic migrations, never ``create_all``. Tests commit for
 real (the sandbox, webhook deliveries and concurrency tests need real transactions), and
 the tables a test wrote to are emptied after it.
