@@ -9,11 +9,14 @@ STAMP := $(VENV)/.installed
 # creates its own, uniquely named (one per pytest worker), and drops it at the end, so
 # two runs at once (two clones, CI and a developer) never collide.
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+# The MariaDB (or MySQL-family) server of the third pass, used the same way: the run
+# creates and drops its own databases there.
+TEST_MYSQL_URL ?= mysql+pymysql://root@127.0.0.1:3306/mysql
 # pytest-xdist workers per pass (0: no workers, everything in one process).
 TEST_WORKERS ?= 2
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
-.PHONY: run test node-sdk test-sqlite test-postgresql install migrate schema lint bench clean
+.PHONY: run test node-sdk test-sqlite test-postgresql test-mysql install migrate schema lint bench clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +43,8 @@ migrate: $(STAMP)
 	$(BIN)/alembic -c development.ini upgrade head
 
 ## make test: the whole suite on SQLite, then on PostgreSQL when it is reachable
-## (CI sets REQUIRE_POSTGRESQL=1, and then an unreachable PostgreSQL fails the run).
+## (CI sets REQUIRE_POSTGRESQL=1, and then an unreachable PostgreSQL fails the run),
+## then on MariaDB when it is reachable (REQUIRE_MYSQL=1 likewise).
 test: $(STAMP) node-sdk
 	$(BIN)/ruff check banter_payments plugins tests migrations/env.py
 	$(BIN)/lint-imports
@@ -52,6 +56,13 @@ test: $(STAMP) node-sdk
 	else \
 		echo "PostgreSQL unreachable: ran the SQLite pass only"; \
 	fi
+	@if $(BIN)/python -m banter_payments.scripts.wait_for_database "$(TEST_MYSQL_URL)"; then \
+		$(PYTEST) --database-url "$(TEST_MYSQL_URL)"; \
+	elif [ -n "$$REQUIRE_MYSQL" ]; then \
+		echo "MariaDB at $(TEST_MYSQL_URL) is required but unreachable" >&2; exit 1; \
+	else \
+		echo "MariaDB unreachable: skipped the MariaDB pass"; \
+	fi
 
 ## make node-sdk: the official Node SDK (npm package razorpay) for the sandbox's Node test
 node-sdk:
@@ -62,6 +73,9 @@ test-sqlite: $(STAMP)
 
 test-postgresql: $(STAMP)
 	$(PYTEST) --database-url "$(TEST_DATABASE_URL)"
+
+test-mysql: $(STAMP)
+	$(PYTEST) --database-url "$(TEST_MYSQL_URL)"
 
 ## make schema: (pre-release) regenerate the initial migration from the models
 schema: $(STAMP)

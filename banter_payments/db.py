@@ -10,29 +10,44 @@ WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for transactions that
 write. Without the last one a transaction that read first and writes later fails at once
 (SQLITE_BUSY, no waiting) whenever another connection wrote in between, which is exactly
 what happens when the sandbox delivers a webhook while a client is calling the API.
+
+MySQL-family servers (MariaDB >= 10.6; ``mysql+pymysql://`` URLs) get utf8mb4, strict
+mode, UTC sessions and READ COMMITTED, the isolation PostgreSQL runs at by default, which
+the code is written against: under InnoDB's default REPEATABLE READ a plain SELECT after
+waiting on a lock still reads the transaction's first snapshot (so an
+insert-unless-present that found the row present could not read it), and locking reads
+take gap locks that turn concurrent inserts of different keys into deadlocks.
+``docs/mysql.md`` has the rest.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pymysql
 import zope.sqlalchemy
 from sqlalchemy import (
     Column,
+    DateTime,
     Engine,
     Executable,
     Table,
     create_engine,
     event,
+    exc,
     func,
     literal_column,
+    select,
     text,
 )
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Result
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Result, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from transaction.interfaces import TransientError
 from zope.sqlalchemy import mark_changed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -52,6 +67,8 @@ def pool_options(settings) -> dict[str, Any]:
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 10_000, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         return _make_sqlite_engine(url, sqlite_busy_timeout_ms, **kwargs)
+    if url.startswith(("mysql", "mariadb")):
+        return _make_mysql_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
 
@@ -79,6 +96,144 @@ def _make_sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine
         connection.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+# MySQL-family servers --------------------------------------------------------------------
+
+# The oldest servers with everything the core needs: SKIP LOCKED (MariaDB 10.6) and
+# INSERT ... RETURNING (MariaDB 10.5). MySQL has no INSERT ... RETURNING at all.
+MARIADB_MINIMUM = (10, 6)
+# Strict: a value that does not fit its column is an error, never silently cut or zeroed.
+MYSQL_SQL_MODE = ("STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                  "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION")
+# utf8mb4: all of Unicode (emoji included; MySQL's "utf8" stops at three bytes). Binary
+# collation: text compares and is unique exactly as on PostgreSQL and SQLite, so "Key" and
+# "key" are two idempotency keys, not one.
+MYSQL_CHARSET = "utf8mb4"
+MYSQL_COLLATION = "utf8mb4_bin"
+# How long a transaction waits for a row lock or an advisory lock (seconds) before the
+# server gives up with 1205, which is retried like a deadlock.
+MYSQL_LOCK_WAIT_TIMEOUT = 20
+# Server errors retried like PostgreSQL's serialization failures: 1213 deadlock (the
+# server rolled the transaction back) and 1205 lock wait timeout.
+MYSQL_RETRYABLE_ERRORS = frozenset({1205, 1213})
+# A CHECK constraint that failed (MariaDB 4025, MySQL 3819): an integrity error, as on
+# PostgreSQL, though PyMySQL does not know the codes.
+MYSQL_CONSTRAINT_ERRORS = frozenset({3819, 4025})
+_MYSQL_LOCKS = "banter_payments.advisory_locks"
+_MYSQL_WRITTEN = "banter_payments.rows_written"
+_WRITE_STATEMENT = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+_INSERT_IGNORE = re.compile(r"\s*INSERT\s+IGNORE\b", re.IGNORECASE)
+
+
+class UnsupportedServer(RuntimeError):
+    """The database server is of a kind or version banter-payments does not run on."""
+
+
+class RetryableOperationalError(exc.OperationalError, TransientError):
+    """A deadlock or lock wait timeout on MySQL/MariaDB: the transaction is replayed
+    (pyramid_retry for a request; ``tm.isRetryableError`` for a job) like a
+    serialization failure on PostgreSQL."""
+
+
+def check_mysql_server(version: str) -> None:
+    """Refuse a server the core cannot run on, naming what it needs."""
+    # MariaDB's handshake says "5.5.5-10.11.6-MariaDB" (for old replication clients).
+    version = version.removeprefix("5.5.5-")
+    numbers = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if "mariadb" not in version.lower():
+        raise UnsupportedServer(
+            f"MySQL {version} is not supported: banter-payments needs INSERT ... RETURNING, "
+            f"which MySQL lacks; use MariaDB {'.'.join(map(str, MARIADB_MINIMUM))} or newer")
+    if numbers < MARIADB_MINIMUM:
+        raise UnsupportedServer(
+            f"MariaDB {version} is too old: banter-payments needs MariaDB "
+            f"{'.'.join(map(str, MARIADB_MINIMUM))} or newer (SELECT ... SKIP LOCKED)")
+
+
+def _make_mysql_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    parsed = parsed.update_query_dict({"charset": MYSQL_CHARSET})
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("isolation_level", "READ COMMITTED")
+    connect_args = kwargs.pop("connect_args", {})
+    connect_args.setdefault("init_command", (
+        f"SET NAMES {MYSQL_CHARSET} COLLATE {MYSQL_COLLATION}, time_zone = '+00:00', "
+        f"sql_mode = '{MYSQL_SQL_MODE}', "
+        f"innodb_lock_wait_timeout = {MYSQL_LOCK_WAIT_TIMEOUT}"))
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        check_mysql_server(dbapi_connection.get_server_info())
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def count_writes(conn, cursor, statement, _parameters, _context, _executemany):
+        if not _WRITE_STATEMENT.match(statement):
+            return
+        if cursor.rowcount and cursor.rowcount > 0:
+            conn.info[_MYSQL_WRITTEN] = conn.info.get(_MYSQL_WRITTEN, 0) + cursor.rowcount
+        if cursor.warning_count and _INSERT_IGNORE.match(statement):
+            _refuse_ignored_errors(conn, statement)
+
+    @event.listens_for(engine, "handle_error")
+    def retryable(context):
+        original = context.original_exception
+        code = original.args[0] if getattr(original, "args", None) else None
+        if isinstance(context.sqlalchemy_exception, exc.OperationalError) \
+                and code in MYSQL_RETRYABLE_ERRORS:
+            return RetryableOperationalError(context.statement, context.parameters,
+                                             original)
+        if code in MYSQL_CONSTRAINT_ERRORS:
+            return exc.IntegrityError(context.statement, context.parameters, original)
+        return None
+
+    @event.listens_for(engine.pool, "checkin")
+    def release_locks(dbapi_connection, record):
+        # Advisory locks on these servers belong to the connection, not the
+        # transaction: released here, after the transaction ended, before another
+        # transaction gets the connection.
+        if record.info.pop(_MYSQL_LOCKS, False) and dbapi_connection is not None:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT RELEASE_ALL_LOCKS()")
+            finally:
+                cursor.close()
+
+    return engine
+
+
+def _refuse_ignored_errors(conn, statement: str) -> None:
+    """INSERT IGNORE skips a duplicate key (what it is for) but also turns other errors
+    into warnings (a value cut to fit, a NULL made a default, a missing parent): those
+    are raised here, as the error they would have been."""
+    warnings = conn.exec_driver_sql("SHOW WARNINGS").all()
+    others = [row for row in warnings if int(row[1]) != 1062]
+    if others:
+        _level, code, message = others[0][:3]
+        raise exc.IntegrityError(statement, None, pymysql.err.IntegrityError(code, message))
+
+
+@compiles(DateTime, "mysql")
+@compiles(DateTime, "mariadb")
+def _mysql_datetime(element, compiler, **kw):
+    """Every timestamp to the microsecond (a bare DATETIME keeps whole seconds); UTC, as
+    the sessions' time zone is."""
+    return "DATETIME(6)"
+
+
+def prepare_database(connection) -> None:
+    """Before the migrations create tables: on MySQL-family servers, make utf8mb4 with
+    binary collation the database's default, which every table then inherits."""
+    if connection.dialect.name in ("mysql", "mariadb"):
+        connection.exec_driver_sql(
+            f"ALTER DATABASE CHARACTER SET {MYSQL_CHARSET} COLLATE {MYSQL_COLLATION}")
+        # End the transaction this statement began: Alembic would otherwise take it for
+        # the caller's and never commit it, losing the version table's row (the DDL
+        # itself commits on these servers).
+        connection.commit()
 
 
 def session_factories(engine: Engine) -> tuple[sessionmaker, sessionmaker]:
@@ -133,31 +288,49 @@ class Dialect:
 
     ``insert_ignoring(target, conflict_columns)``: ``INSERT INTO target`` that does
     nothing when a row with the same ``conflict_columns`` exists (``target`` is a table
-    or an ORM entity; the caller adds ``.values`` and ``.returning``).
-    ``advisory_lock``: SQL taking a transaction-scoped lock on a string key, or None
-    when the database's write lock already serializes writers.
+    or an ORM entity; the caller adds ``.values`` and ``.returning``). On MySQL-family
+    servers, a conflict on any unique key of the table (``INSERT IGNORE``, with every
+    other error it would downgrade raised: see ``_refuse_ignored_errors``).
+    ``advisory_lock``: SQL taking a lock on a string key (``:key``) until the transaction
+    ends, or None when the database's write lock already serializes writers; it may
+    return 0 for "timed out", which is retried like a deadlock.
+    ``session_locks``: whether that lock belongs to the connection rather than the
+    transaction (MySQL's GET_LOCK), so it is released when the connection goes back to
+    the pool, after the transaction ended.
     ``upsert(target, conflict_columns, set_)``: ``INSERT INTO target`` that, when a row
     with the same ``conflict_columns`` exists, updates that row with ``set_`` instead.
-    ``rows_written``: SQL reading this connection's (PostgreSQL: this transaction's)
+    ``rows_written(session)``: this connection's (PostgreSQL: this transaction's)
     running count of rows written, or None when the database keeps none.
     ``time_bucket(column, bucket)``: the UTC hour or day (``bucket``) a timestamp column
     falls in, as a value to group by.
     ``percentile_disc``: whether the database computes ``percentile_disc(p) WITHIN
     GROUP (ORDER BY ...)``; where it does not, the caller ranks the values itself.
-    (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
-    databases that have row locks and leaves it out for SQLite; see ``locked``.)
+    ``update_returning``: whether the database has ``UPDATE ... RETURNING``; where it
+    does not, ``update_returning`` locks the rows, updates them and reads them back.
+    ``serialize_inserts``: whether ``insert_unless_present`` first takes an advisory
+    lock on the row's key and reads before inserting. InnoDB's duplicate-key check takes
+    a shared lock on the row found, and two transactions holding it that then lock the
+    row for update deadlock each other (a burst of requests with one idempotency key
+    does exactly that); PostgreSQL's ON CONFLICT takes no such lock.
     ``notify``: SQL sending a notification on ``:channel`` when the transaction commits
     (PostgreSQL's ``NOTIFY``), or None where the database has none (workers of other
     processes then find the work at their next poll); see ``listen``.
+    (``FOR UPDATE [SKIP LOCKED]`` needs no entry: SQLAlchemy renders it for the
+    databases that have row locks and leaves it out for SQLite, and leaves out ``OF``
+    where the database has none (MariaDB: the rows of every joined table are locked);
+    see ``locked``.)
     """
 
     insert_ignoring: Callable[[Any, Sequence[str]], Any]
     advisory_lock: str | None
     upsert: Callable[[Any, Sequence[str], dict[str, Any]], Any]
-    rows_written: str | None
+    rows_written: Callable[[Session], int | None]
     time_bucket: Callable[[Any, str], Any]
     percentile_disc: bool
     notify: str | None = None
+    update_returning: bool = True
+    session_locks: bool = False
+    serialize_inserts: bool = False
 
 
 def _on_conflict_do_nothing(
@@ -189,13 +362,44 @@ def _strftime_bucket(column: Any, bucket: str) -> Any:
     return func.strftime(pattern, column)
 
 
+def _insert_ignore(target: Any, conflict_columns: Sequence[str]) -> Any:
+    return mysql.insert(target).prefix_with("IGNORE")
+
+
+def _on_duplicate_key_update(target: Any, conflict_columns: Sequence[str],
+                             set_: dict[str, Any]) -> Any:
+    # ``set_`` expressions on the table's columns read the existing row, as they do in
+    # PostgreSQL's DO UPDATE.
+    return mysql.insert(target).on_duplicate_key_update(set_)
+
+
+def _date_format_bucket(column: Any, bucket: str) -> Any:
+    # DATETIME(6) columns hold naive UTC (the sessions' time zone is UTC).
+    pattern = "%Y-%m-%d %H:00:00" if bucket == "hour" else "%Y-%m-%d 00:00:00"
+    return func.date_format(column, pattern)
+
+
+def _counted_by_sql(sql: str) -> Callable[[Session], int | None]:
+    def count(session: Session) -> int | None:
+        return int(session.execute(text(sql)).scalar_one())
+
+    return count
+
+
+def _counted_by_driver(session: Session) -> int | None:
+    # Rows the connection's INSERT/UPDATE/DELETE statements reported (the server keeps
+    # no such count: its Handler_write counts an INSERT IGNORE that skipped a row).
+    return session.connection().info.get(_MYSQL_WRITTEN, 0)
+
+
 DIALECTS: dict[str, Dialect] = {
     "postgresql": Dialect(
         insert_ignoring=_on_conflict_do_nothing(postgresql.insert),
         advisory_lock="SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))",
         upsert=_on_conflict_do_update(postgresql.insert),
-        rows_written="SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
-                     "FROM pg_stat_xact_user_tables",
+        rows_written=_counted_by_sql(
+            "SELECT coalesce(sum(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+            "FROM pg_stat_xact_user_tables"),
         time_bucket=_date_trunc_utc,
         percentile_disc=True,
         notify="SELECT pg_notify(:channel, '')",
@@ -205,16 +409,34 @@ DIALECTS: dict[str, Dialect] = {
     "sqlite": Dialect(insert_ignoring=_on_conflict_do_nothing(sqlite.insert),
                       advisory_lock=None,
                       upsert=_on_conflict_do_update(sqlite.insert),
-                      rows_written="SELECT total_changes()",
+                      rows_written=_counted_by_sql("SELECT total_changes()"),
                       time_bucket=_strftime_bucket,
                       percentile_disc=False),
+    # MariaDB (MySQL itself is refused at connect: ``check_mysql_server``). GET_LOCK is
+    # server-wide, so the key is hashed with the database's name (and fits its 64
+    # characters); PERCENTILE_DISC exists there only as a window function.
+    "mysql": Dialect(
+        insert_ignoring=_insert_ignore,
+        advisory_lock="SELECT GET_LOCK(SHA1(CONCAT(CONVERT(DATABASE() USING utf8mb4), ':', "
+                      ":key)), "
+                      f"{MYSQL_LOCK_WAIT_TIMEOUT})",
+        session_locks=True,
+        upsert=_on_duplicate_key_update,
+        rows_written=_counted_by_driver,
+        time_bucket=_date_format_bucket,
+        percentile_disc=False,
+        update_returning=False,
+        serialize_inserts=True,
+    ),
 }
+# ``mariadb://`` URLs name the same dialect.
+DIALECTS_BY_NAME = {**DIALECTS, "mariadb": DIALECTS["mysql"]}
 
 
 def dialect_of(session: Session) -> Dialect:
     name = session.get_bind().dialect.name
     try:
-        return DIALECTS[name]
+        return DIALECTS_BY_NAME[name]
     except KeyError:
         raise RuntimeError(f"banter-payments supports {', '.join(DIALECTS)}, "
                            f"not {name}") from None
@@ -268,6 +490,14 @@ def insert_unless_present(session: Session, table: Table, values: dict[str, Any]
     inserted row (or True when no column is asked for), and None when a row was there.
     RETURNING rather than rowcount: SQLAlchemy does not promise an INSERT's rowcount.
     """
+    if conflict_columns and dialect_of(session).serialize_inserts:
+        lock_key(session, "\x1f".join(["insert", table.fullname,
+                                        *(str(values[c]) for c in conflict_columns)]))
+        present = session.execute(
+            select(literal_column("1")).select_from(table)
+            .where(*(table.c[c] == values[c] for c in conflict_columns))).first()
+        if present is not None:
+            return None
     name = session.get_bind().dialect.name
     key = (name, table.fullname, tuple(conflict_columns),
            None if returning is None else returning.key)
@@ -313,10 +543,7 @@ def rows_written(session: Session) -> int | None:
     """The running count of rows written on the session's connection (on PostgreSQL:
     in its transaction), for telling a write from a no-op by difference; None when the
     database keeps no such count."""
-    sql = dialect_of(session).rows_written
-    if sql is None:
-        return None
-    return int(session.execute(text(sql)).scalar_one())
+    return dialect_of(session).rows_written(session)
 
 
 def time_bucket(session: Session, column: Any, bucket: str) -> Any:
@@ -332,9 +559,23 @@ def computes_percentiles(session: Session) -> bool:
 
 def update_returning(session: Session, statement: Any, *columns: Any) -> Any:
     """Run a conditional UPDATE and return the first row it changed (None when its WHERE
-    matched nothing: the condition did not hold). ``UPDATE ... RETURNING`` on every
-    database the core supports; a database without it would read the row back here."""
-    return write(session, statement.returning(*columns)).first()
+    matched nothing: the condition did not hold). ``UPDATE ... RETURNING`` where the
+    database has it; elsewhere (MariaDB) the rows the WHERE matches are locked first
+    (``FOR UPDATE``, so the condition still holds when the UPDATE runs), updated, and
+    read back by primary key."""
+    if dialect_of(session).update_returning:
+        return write(session, statement.returning(*columns)).first()
+    table = statement.table
+    keys = list(table.primary_key.columns)
+    query = select(*keys)
+    if statement.whereclause is not None:
+        query = query.where(statement.whereclause)
+    matched = session.execute(locked(query)).all()
+    if not matched:
+        return None
+    write(session, statement)
+    first = [key == value for key, value in zip(keys, matched[0], strict=True)]
+    return session.execute(select(*columns).where(*first)).first()
 
 
 def lock_key(session: Session, key: str) -> None:
@@ -343,9 +584,18 @@ def lock_key(session: Session, key: str) -> None:
     It guards a check-then-insert, not a row, so nothing else waits on it: a
     transaction-level advisory lock where the database has one.
     """
-    sql = dialect_of(session).advisory_lock
-    if sql is not None:
-        session.execute(text(sql), {"key": key})
+    dialect = dialect_of(session)
+    if dialect.advisory_lock is None:
+        return
+    if not dialect.session_locks:
+        session.execute(text(dialect.advisory_lock), {"key": key})
+        return
+    session.connection().info[_MYSQL_LOCKS] = True
+    acquired = session.execute(text(dialect.advisory_lock), {"key": key}).scalar()
+    if acquired != 1:
+        raise RetryableOperationalError(
+            dialect.advisory_lock, {"key": key},
+            pymysql.err.OperationalError(1205, f"lock wait timeout on {key!r}"))
 
 
 def locked(query: Any, *, skip_locked: bool = False, of: Any = None) -> Any:

@@ -456,7 +456,7 @@ def _check_production(settings: dict) -> None:
     ):
         raise ConfigurationError(
             "setting sqlalchemy.url points at SQLite; production needs PostgreSQL "
-            "(set $DATABASE_URL)"
+            "or MariaDB (set $DATABASE_URL)"
         )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import context
 from pyramid.paster import get_appsettings, setup_logging
 
-from banter_payments.db import make_engine
+from banter_payments.db import make_engine, prepare_database
 from banter_payments.models import load_all_models
 from banter_payments.settings import parse_settings
 
@@ -52,6 +52,7 @@ def run_migrations_online() -> None:
     for url in database_urls():
         engine = make_engine(url)
         with engine.connect() as connection:
+            prepare_database(connection)
             context.configure(connection=connection, target_metadata=target_metadata,
                               render_as_batch=url.startswith("sqlite"),
                               compare_type=True)

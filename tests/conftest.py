@@ -1,8 +1,9 @@
 """Fixtures shared by the whole suite (documented in ``tests/common/__init__.py``).
 
 The suite runs once per database: SQLite by default (a fresh file per run), PostgreSQL
-with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL``, on a database
-the run creates for itself and drops after (``tests.common.databases``). Either way the
+with ``--database-url postgresql+psycopg://...`` or ``$TEST_DATABASE_URL`` (MariaDB with
+``mysql+pymysql://...``), on a database the run creates for itself and drops after
+(``tests.common.databases``). Either way the
 schema is built by running the Alembic migrations, never ``create_all``. Tests commit for
 real (the sandbox, webhook deliveries and concurrency tests need real transactions), and
 the tables a test wrote to are emptied after it.
@@ -27,8 +28,9 @@ from tests.common import payment_kit
 from tests.common.databases import (
     TableCleaner,
     alembic_upgrade,
-    create_postgresql_database,
-    drop_postgresql_database,
+    create_database,
+    drop_database,
+    is_mysql,
     unique_database_name,
 )
 from tests.common.servers import Servers
@@ -38,7 +40,8 @@ def pytest_addoption(parser):
     parser.addoption(
         "--database-url",
         default=os.environ.get("TEST_DATABASE_URL"),
-        help="run on this PostgreSQL server: the run creates its own database there (named "
+        help="run on this PostgreSQL or MariaDB server (postgresql+psycopg://... or "
+             "mysql+pymysql://...): the run creates its own database there (named "
              "after this URL's database, plus a unique suffix) and drops it at the end; "
              "default: a fresh SQLite file",
     )
@@ -50,11 +53,12 @@ def pytest_addoption(parser):
 
 def pytest_collection_modifyitems(config, items):
     url = config.getoption("--database-url") or ""
-    if url.startswith("postgresql"):
+    if url.startswith("postgresql") or is_mysql(url):
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL (pass --database-url)")
+    skip = pytest.mark.skip(reason="needs a database server (pass --database-url)")
     for item in items:
-        if "postgresql" in item.keywords:
+        # ``postgresql`` is the marker's older name: it runs on MariaDB too.
+        if "server_database" in item.keywords or "postgresql" in item.keywords:
             item.add_marker(skip)
 
 
@@ -75,7 +79,7 @@ def database_url(request, tmp_path_factory):
     workerinput = getattr(request.config, "workerinput", {})
     name = unique_database_name(sa.engine.make_url(admin_url).database,
                                 workerinput.get("testrunuid"), workerinput.get("workerid"))
-    url = create_postgresql_database(admin_url, name)
+    url = create_database(admin_url, name)
     try:
         alembic_upgrade(url)
         yield url
@@ -83,7 +87,7 @@ def database_url(request, tmp_path_factory):
         from banter_payments.sandbox.worker import stop_workers
 
         stop_workers()  # their connections would otherwise outlive the database
-        drop_postgresql_database(admin_url, name)
+        drop_database(admin_url, name)
 
 
 @pytest.fixture(scope="session")
@@ -256,6 +260,8 @@ def touch_order(engine):
         with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET lock_timeout = '500ms'")
+            elif engine.dialect.name == "mysql":
+                conn.exec_driver_sql("SET SESSION innodb_lock_wait_timeout = 1")
             else:
                 conn.exec_driver_sql("PRAGMA busy_timeout = 500")
             conn.execute(sa.text("UPDATE orders SET title = 'touched' WHERE id = :id"),

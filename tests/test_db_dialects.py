@@ -20,7 +20,7 @@ def fake_session(dialect_name: str):
 
 
 def test_a_database_without_an_entry_is_refused_by_name():
-    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, not oracle"):
+    with pytest.raises(RuntimeError, match="supports postgresql, sqlite, mysql, not oracle"):
         db.insert_ignoring_conflict(fake_session("oracle"), IdempotencyKey, ["scope", "key"])
 
 
@@ -38,6 +38,40 @@ def _check_insert(name, dialect):
     assert re.search(r'ON CONFLICT \(scope, "?key"?\) DO NOTHING', sql), sql
 
 
+def test_mysql_spells_insert_unless_present_as_insert_ignore():
+    from sqlalchemy.dialects import mysql
+
+    statement = db.insert_ignoring_conflict(fake_session("mysql"), IdempotencyKey.__table__,
+                                            ["scope", "key"]).values(scope="s", key="k")
+    sql = str(statement.compile(dialect=mysql.dialect()))
+    assert sql.startswith("INSERT IGNORE INTO idempotency_keys"), sql
+
+
+def test_every_dialect_defines_every_idiom():
+    """A database is all of an entry or none of it: every field is its own."""
+    assert set(db.DIALECTS) == {"postgresql", "sqlite", "mysql"}
+    mysql = db.DIALECTS["mysql"]
+    assert mysql.advisory_lock and "GET_LOCK" in mysql.advisory_lock
+    assert mysql.session_locks and not mysql.update_returning
+    assert db.DIALECTS["postgresql"].update_returning
+
+
+@pytest.mark.parametrize(("version", "refused"), [
+    ("10.11.19-MariaDB-0+deb12u1", None),
+    ("5.5.5-10.11.19-MariaDB-0+deb12u1", None),
+    ("10.6.5-MariaDB", None),
+    ("11.4.2-MariaDB", None),
+    ("10.5.20-MariaDB", "too old"),
+    ("8.0.36", "MySQL 8.0.36 is not supported"),
+])
+def test_the_server_version_is_checked_at_connect(version, refused):
+    if refused is None:
+        db.check_mysql_server(version)
+    else:
+        with pytest.raises(db.UnsupportedServer, match=refused):
+            db.check_mysql_server(version)
+
+
 def test_an_advisory_lock_only_where_the_database_has_one():
     executed = []
     session = fake_session("sqlite")
@@ -52,7 +86,8 @@ def test_an_advisory_lock_only_where_the_database_has_one():
     assert params == {"key": "k"}
 
 
-# The helpers on the database the suite runs on (SQLite, or --database-url PostgreSQL).
+# The helpers on the database the suite runs on (SQLite, or --database-url PostgreSQL or
+# MariaDB).
 
 
 def _tm_session(engine):
@@ -187,3 +222,55 @@ def test_no_module_but_db_picks_sql_for_a_database():
                 if forbidden.search(line):
                     offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_a_lock_wait_timeout_on_mariadb_is_retried_like_a_deadlock(engine):
+    """1205 (and 1213, a deadlock) come out as ``RetryableOperationalError``: a
+    ``TransientError``, so pyramid_retry replays the request and a job's transaction
+    manager says to retry. (PostgreSQL's own retryable errors are zope.sqlalchemy's.)"""
+    if engine.dialect.name != "mysql":
+        pytest.skip("MariaDB's lock wait timeout")
+    import pyramid_retry
+    import pyramid_tm  # noqa: F401 (it marks TransientError retryable for pyramid_retry)
+    import transaction
+
+    from banter_payments.outbox.models import OutboxSequence
+
+    table = OutboxSequence.__table__
+    with engine.connect() as holder, engine.connect() as waiter:
+        holder.execute(table.insert().values(aggregate_type="order", aggregate_id="o",
+                                             last_sequence=1))
+        holder.commit()
+        holder.execute(sa.select(table).with_for_update())
+        waiter.exec_driver_sql("SET SESSION innodb_lock_wait_timeout = 1")
+        with pytest.raises(db.RetryableOperationalError) as caught:
+            waiter.execute(sa.update(table).values(last_sequence=2))
+        waiter.rollback()
+        holder.rollback()
+    assert caught.value.orig.args[0] == 1205
+    assert isinstance(caught.value, sa.exc.OperationalError)  # still "database trouble"
+    manager = transaction.TransactionManager(explicit=True)
+    manager.begin()
+    try:
+        assert manager.get().isRetryableError(caught.value)
+    finally:
+        manager.abort()
+    assert pyramid_retry.IRetryableError.providedBy(caught.value)
+
+
+def test_an_advisory_lock_on_mariadb_is_held_until_the_connection_is_returned(engine):
+    if engine.dialect.name != "mysql":
+        pytest.skip("MariaDB's GET_LOCK")
+    writer, _reader = db.session_factories(engine)
+    first, second = writer(), writer()
+    try:
+        db.lock_key(first, "gift-sender:alice")
+        free = "SELECT IS_FREE_LOCK(SHA1(CONCAT(CONVERT(DATABASE() USING utf8mb4), ':', " \
+               "'gift-sender:alice')))"
+        assert second.execute(sa.text(free)).scalar() == 0
+        second.rollback()
+        first.commit()  # the transaction ends, the connection goes back to the pool
+        assert second.execute(sa.text(free)).scalar() == 1
+    finally:
+        first.close()
+        second.close()

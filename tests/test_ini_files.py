@@ -54,6 +54,21 @@ def test_production_ini_starts_with_its_secrets_in_the_environment():
     assert settings["banter_payments.https"] is True
 
 
+def test_production_ini_takes_a_mariadb_url():
+    from banter_payments.db import make_engine
+
+    raw = get_appsettings(str(ROOT / "production.ini"), name="main")
+    url = "mysql+pymysql://app:pw@db.internal:3306/payments"
+    settings = parse_settings(raw, environ={**PRODUCTION_ENV, "DATABASE_URL": url})
+    assert settings["sqlalchemy.url"] == url
+    engine = make_engine(url)  # connects lazily: nothing is contacted here
+    try:
+        assert (engine.dialect.name, engine.dialect.driver) == ("mysql", "pymysql")
+        assert engine.url.query["charset"] == "utf8mb4"
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize(
     ("missing_or_changed", "message"),
     [

@@ -17,3 +17,18 @@ def test_models_and_migrations_agree(engine):
 def test_every_table_has_a_primary_key():
     for table in load_all_models().sorted_tables:
         assert table.primary_key.columns, table.name
+
+
+def test_the_migrated_database_is_stamped_at_head(engine):
+    """The version row is committed with the schema (on MariaDB, where DDL commits by
+    itself, a transaction left open before the migrations would lose it)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from tests.common.databases import ROOT
+
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    assert set(current) == set(ScriptDirectory.from_config(config).get_heads())

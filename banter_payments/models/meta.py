@@ -25,8 +25,9 @@ metadata = MetaData(naming_convention=NAMING_CONVENTION)
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every database.
 
-    SQLite has no time zones: values are stored as naive UTC and come back aware, so
-    application code only ever sees aware UTC datetimes.
+    SQLite and MySQL/MariaDB (DATETIME(6), UTC sessions) have no time zones: values are
+    stored as naive UTC and come back aware, so application code only ever sees aware UTC
+    datetimes.
     """
 
     impl = DateTime(timezone=True)
@@ -38,7 +39,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given; use banter_payments.clock.utcnow()")
         value = value.astimezone(dt.UTC)
-        if dialect.name == "sqlite":
+        if dialect.name in ("sqlite", "mysql", "mariadb"):
             return value.replace(tzinfo=None)
         return value
 

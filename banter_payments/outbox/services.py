@@ -146,11 +146,14 @@ def delete_delivered(session: Session, *, older_than: dt.datetime, limit: int = 
     Bounded, so a clean-up never holds a long transaction; the job calls it until it
     deletes fewer than ``limit``.
     """
-    ids = sa.select(_messages.c.id).where(
+    # A derived table around the LIMIT: MariaDB takes no LIMIT in an IN subquery, nor a
+    # subquery on the table a DELETE deletes from, but it does take both from a derived
+    # table (which every database reads the same).
+    batch = sa.select(_messages.c.id).where(
         _messages.c.status == "delivered", _messages.c.delivered_at < older_than,
-    ).order_by(_messages.c.delivered_at).limit(limit)
+    ).order_by(_messages.c.delivered_at).limit(limit).subquery("batch")
     return write(
-        session, sa.delete(_messages).where(_messages.c.id.in_(ids.scalar_subquery()))
+        session, sa.delete(_messages).where(_messages.c.id.in_(sa.select(batch.c.id)))
     ).rowcount
 
 

@@ -374,11 +374,14 @@ class RefundService:
         """
         session = self.session
         refunded = _orders.c.refunded_amount + refund.amount
+        # The status is assigned first: MySQL and MariaDB evaluate SET left to right,
+        # so an expression after ``refunded_amount = ...`` would read the new amount.
         after = update_returning(
             session, sa.update(_orders).where(_orders.c.id == refund.order_id)
-            .values(refunded_amount=refunded, updated_at=now,
-                    refund_status=sa.case((refunded >= _orders.c.amount, "full"),
-                                          else_="partial")),
+            .ordered_values(
+                (_orders.c.refund_status, sa.case((refunded >= _orders.c.amount, "full"),
+                                                  else_="partial")),
+                (_orders.c.refunded_amount, refunded), (_orders.c.updated_at, now)),
             _orders.c.refunded_amount).refunded_amount
         order = session.get(Order, refund.order_id)
         session.refresh(order)

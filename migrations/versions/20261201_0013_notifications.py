@@ -1,7 +1,7 @@
 """notifications: the in-app inbox and mail preferences
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 18:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

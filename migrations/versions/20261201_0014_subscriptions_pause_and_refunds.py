@@ -2,7 +2,7 @@
 order, refunded_at)
 
 Revision ID: 0014
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-01 17:24:24.521230
 """
 from alembic import op
@@ -11,7 +11,7 @@ import banter_payments.models.meta
 
 
 revision = '0014'
-down_revision = '0011'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 

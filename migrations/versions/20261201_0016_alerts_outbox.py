@@ -1,7 +1,7 @@
 """alerts: an episode counter per alert, and the history of alerts raised and resolved
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01 17:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import banter_payments.models.meta
 
 
 revision = '0016'
-down_revision = '0011'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 

@@ -10,10 +10,12 @@ runs reuse them)::
 
     python tests/benchmarks/bench_wallet.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python tests/benchmarks/bench_wallet.py --database-url sqlite:///var/bench.sqlite
+    python tests/benchmarks/bench_wallet.py --database-url mysql+pymysql://root@127.0.0.1:3306/bench
 
 The entries are inserted with one set-based statement per table (``generate_series`` on
-PostgreSQL, a recursive CTE on SQLite): each is a 1-coin purchase with its issuance side,
-so the ledger stays balanced and ``banter-check-ledger`` passes on the result.
+PostgreSQL, MariaDB's ``seq_1_to_N`` sequence tables, a recursive CTE on SQLite): each is
+a 1-coin purchase with its issuance side, so the ledger stays balanced and
+``banter-check-ledger`` passes on the result.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def numbers(dialect: str, count: int) -> str:
     """A FROM clause yielding ``n`` = 1..count."""
     if dialect == "postgresql":
         return f"generate_series(1, {count}) AS g(n)"
+    if dialect == "mysql":
+        return f"(SELECT seq AS n FROM seq_1_to_{count}) AS g"
     return (f"(WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g "
             f"WHERE n < {count}) SELECT n FROM g) AS g")
 
@@ -54,7 +58,10 @@ def numbers(dialect: str, count: int) -> str:
 def seed(engine: sa.Engine, owner: str, count: int) -> None:
     """Give ``owner`` ``count`` one-coin purchases, unless it already has them."""
     dialect = engine.dialect.name
-    now = "now()" if dialect == "postgresql" else "CURRENT_TIMESTAMP"
+    now = {"postgresql": "now()", "mysql": "UTC_TIMESTAMP(6)"}.get(dialect,
+                                                                 "CURRENT_TIMESTAMP")
+    reference = (f"CONCAT('bench:{owner}:', n)" if dialect == "mysql"
+                 else f"'bench:{owner}:' || n")
     with engine.begin() as conn:
         existing = conn.execute(sa.text(
             "SELECT balance FROM ledger_accounts WHERE owner_kind = 'user' "
@@ -78,7 +85,7 @@ def seed(engine: sa.Engine, owner: str, count: int) -> None:
             {"owner": name}).scalar() for name in (owner, "issuance"))
         conn.execute(sa.text(
             f"INSERT INTO ledger_postings (reference, kind, description, request, metadata, "
-            f"created_at) SELECT 'bench:{owner}:' || n, 'purchase', "
+            f"created_at) SELECT {reference}, 'purchase', "
             f"'Purchase of Popular Pack', '{{}}', '{{}}', {now} FROM {numbers(dialect, count)}"
         ))
         first, last = conn.execute(sa.text(
@@ -96,6 +103,10 @@ def seed(engine: sa.Engine, owner: str, count: int) -> None:
             conn.exec_driver_sql("VACUUM ANALYZE ledger_entries")
             conn.exec_driver_sql("VACUUM ANALYZE ledger_accounts")
             conn.exec_driver_sql("VACUUM ANALYZE ledger_postings")
+    if dialect == "mysql":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(
+                "ANALYZE TABLE ledger_entries, ledger_accounts, ledger_postings").all()
     print(f"seeded {owner}: {count:,} entries in {time.perf_counter() - started:.1f}s",
           flush=True)
 

@@ -2,7 +2,7 @@
 
 Serves, one after the other, two WSGI apps with waitress on loopback (each in its own
 process, so the load generator does not share their interpreter) over the same
-PostgreSQL database, and sends each of them signed ``payment.captured`` events for
+PostgreSQL (or MariaDB) database, and sends each of them signed ``payment.captured`` events for
 distinct orders from 16 concurrent connections:
 
 - **app**: the real app (``banter_payments.main``, every tween included). Each event is
@@ -31,6 +31,8 @@ runs against a database whose name contains "bench"::
 
     python tests/benchmarks/bench_webhooks.py \\
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_webhooks
+    python tests/benchmarks/bench_webhooks.py \\
+        --database-url mysql+pymysql://root@127.0.0.1:3306/bench_webhooks
 """
 
 from __future__ import annotations
@@ -113,11 +115,22 @@ def reset(url: str) -> None:
     database = sa.engine.make_url(url).database or ""
     if "bench" not in database:
         raise SystemExit(f"refusing to wipe {database!r}: its name must contain 'bench'")
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    engine.dispose()
+    if url.startswith("mysql"):
+        from banter_payments.db import make_engine
+
+        engine = make_engine(sa.engine.make_url(url).set(database="mysql")
+                             .render_as_string(hide_password=False))
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{database}`")
+            conn.exec_driver_sql(f"CREATE DATABASE `{database}` "
+                                 "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+        engine.dispose()
+    else:
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        engine.dispose()
     config = Config()
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.cmd_opts = type("Options", (), {"x": [f"url={url}"]})()
@@ -128,6 +141,7 @@ def seed(url: str, count: int, tag: str) -> list[tuple[bytes, str, str]]:
     """``count`` open orders of distinct users, and a signed payment.captured for each:
     [(body, signature, event id)]."""
     from banter_payments.clock import utcnow
+    from banter_payments.db import make_engine
     from banter_payments.ids import new_id
     from banter_payments.orders.models import Order
     from banter_payments.webhooks.signatures import sign
@@ -159,7 +173,7 @@ def seed(url: str, count: int, tag: str) -> list[tuple[bytes, str, str]]:
             "created_at": 1_700_000_000,
         }, separators=(",", ":")).encode()
         events.append((body, sign(body, WEBHOOK_SECRET), f"evt_{tag}{number:07d}"))
-    engine = sa.create_engine(url)
+    engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(Order.__table__.insert(), rows)
     engine.dispose()
@@ -265,7 +279,9 @@ def drain_inbox(url: str) -> None:
 
 
 def check_fulfilled(url: str, expected: int) -> None:
-    engine = sa.create_engine(url)
+    from banter_payments.db import make_engine
+
+    engine = make_engine(url)
     with engine.connect() as conn:
         paid = conn.execute(sa.text("SELECT count(*) FROM orders WHERE status = 'paid' "
                                     "AND fulfilled_at IS NOT NULL")).scalar()
@@ -332,8 +348,8 @@ def profile(url: str, events) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", required=True,
-                        help="PostgreSQL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/"
-                             "bench_webhooks (wiped)")
+                        help="PostgreSQL or MariaDB, e.g. postgresql+psycopg://"
+                             "postgres@127.0.0.1:5432/bench_webhooks (wiped)")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=16)
@@ -345,8 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         serve(args.serve, args.database_url, args.threads)
         return 0
     url = args.database_url
-    if not url.startswith("postgresql"):
-        raise SystemExit("the benchmark runs on PostgreSQL")
+    if not url.startswith(("postgresql", "mysql")):
+        raise SystemExit("the benchmark runs on PostgreSQL or MariaDB")
 
     reset(url)
     floor_events = seed(url, args.events + args.warmup, "f")
@@ -358,7 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     check_fulfilled(url, args.events + args.warmup)
 
     print(f"webhook ingestion, {args.events} events, concurrency {args.concurrency}, "
-          f"waitress threads {args.threads}, PostgreSQL on loopback")
+          f"waitress threads {args.threads}, "
+          f"{'MariaDB' if url.startswith('mysql') else 'PostgreSQL'} on loopback")
     for name, result in (("floor", floor), ("app", app)):
         print(f"  {name:5}  {result['events_per_second']:8.1f} events/s   "
               f"p50 {result['p50_ms']:6.2f} ms   p99 {result['p99_ms']:6.2f} ms")

@@ -17,10 +17,10 @@ Modules:
 Fixtures of the root ``tests/conftest.py`` (every test can ask for them):
 
 - ``database_url`` (session): this run's database, migrated to head. SQLite file by
-  default; with ``--database-url``/``$TEST_DATABASE_URL`` a new PostgreSQL database on
-  that server, dropped at the end of the run.
+  default; with ``--database-url``/``$TEST_DATABASE_URL`` a new PostgreSQL or MariaDB
+  database on that server, dropped at the end of the run.
 - ``sandbox_url`` (session): the sandbox emulator's database (a sibling SQLite file, or
-  the same PostgreSQL database).
+  the same PostgreSQL or MariaDB database).
 - ``engine`` (session): an engine on ``database_url``.
 - ``settings``: the app's settings (sandbox mode, ``banter_coins``); override it in a
   conftest or class to change the app for those tests.
@@ -38,5 +38,7 @@ Fixtures of the root ``tests/conftest.py`` (every test can ask for them):
   → (process, base URL): the app in its own process. Both stopped after the test.
 
 After every test that used the database, the tables it wrote to are emptied (in both
-the app's and the sandbox's database) and PostgreSQL's sequences restart.
+the app's and the sandbox's database) and PostgreSQL's sequences (MariaDB's
+AUTO_INCREMENT counters) restart. Tests marked ``server_database`` (real concurrent
+transactions: threads, processes) run on PostgreSQL and MariaDB, not on SQLite.
 """

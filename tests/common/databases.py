@@ -1,7 +1,7 @@
 """The test run's own databases: created per run (and per xdist worker), emptied between
 tests, dropped at the end.
 
-PostgreSQL: ``--database-url`` names a server and a database to connect to for
+PostgreSQL or MariaDB: ``--database-url`` names a server and a database to connect to for
 administration; the run creates a sibling database with a unique name, migrates it, and
 drops it when the run ends, so two runs at once (two clones, CI and a developer) never
 touch each other's rows. SQLite: a fresh file in pytest's temporary directory.
@@ -36,8 +36,9 @@ def alembic_upgrade(url: str) -> None:
 def unique_database_name(base: str | None, run_id: str | None = None,
                          worker: str | None = None) -> str:
     """``<base>_t<run>[_<worker>]``, lower case, within PostgreSQL's 63 characters; the
-    base is the admin URL's database name (``banter_test`` for ``postgres``)."""
-    if not base or base == "postgres":
+    base is the admin URL's database name (``banter_test`` for ``postgres`` and
+    ``mysql``, the servers' own)."""
+    if not base or base in ("postgres", "mysql"):
         base = "banter_test"
     base = re.sub(r"[^a-z0-9_]", "_", base.lower())[:30]
     run = re.sub(r"[^a-z0-9]", "", (run_id or uuid.uuid4().hex).lower())[:12]
@@ -47,24 +48,49 @@ def unique_database_name(base: str | None, run_id: str | None = None,
     return name
 
 
-def create_postgresql_database(admin_url: str, name: str) -> str:
-    """Create ``name`` on the server of ``admin_url``; return its URL."""
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+def is_mysql(url: str) -> bool:
+    return url.startswith(("mysql", "mariadb"))
+
+
+def _admin_engine(admin_url: str) -> sa.Engine:
+    if is_mysql(admin_url):
+        from banter_payments.db import make_engine
+
+        return make_engine(admin_url, isolation_level="AUTOCOMMIT")
+    return sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+
+
+def create_database(admin_url: str, name: str) -> str:
+    """Create ``name`` on the server of ``admin_url`` (PostgreSQL or MariaDB); return its
+    URL."""
+    engine = _admin_engine(admin_url)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            if is_mysql(admin_url):
+                conn.exec_driver_sql(f"CREATE DATABASE `{name}` "
+                                     "CHARACTER SET utf8mb4 COLLATE utf8mb4_bin")
+            else:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     finally:
         engine.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def drop_postgresql_database(admin_url: str, name: str) -> None:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+def drop_database(admin_url: str, name: str) -> None:
+    engine = _admin_engine(admin_url)
     try:
         with engine.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if is_mysql(admin_url):
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+            else:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         engine.dispose()
+
+
+# The names the PostgreSQL-only suite used.
+create_postgresql_database = create_database
+drop_postgresql_database = drop_database
 
 
 class TableCleaner:
@@ -74,10 +100,16 @@ class TableCleaner:
         self.engine = engine
         # Children before parents, so plain DELETEs never trip a foreign key.
         self.tables = [table for table in reversed(tables) if _exists(engine, table.name)]
+        quote = engine.dialect.identifier_preparer.quote
+        self.mysql = engine.dialect.name in ("mysql", "mariadb")
+        dual = " FROM DUAL" if self.mysql else ""
         self.probe = " UNION ALL ".join(
-            f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")"
+            f"SELECT '{table.name}'{dual} WHERE EXISTS (SELECT 1 FROM {quote(table.name)})"
             for table in self.tables
         )
+        self.quoted = {table.name: quote(table.name) for table in self.tables}
+        self.autoincrement = {table.name for table in self.tables
+                              if table.autoincrement_column is not None}
 
     def clean(self) -> list[str]:
         """Empty every non-empty table; return their names."""
@@ -85,15 +117,25 @@ class TableCleaner:
             return []
         with self.engine.begin() as conn:
             dirty = {row[0] for row in conn.exec_driver_sql(self.probe)}
+            if self.mysql and dirty:
+                # InnoDB checks a self-referencing key row by row (orders retried from
+                # orders), where PostgreSQL checks at the statement's end.
+                conn.exec_driver_sql("SET foreign_key_checks = 0")
             for table in self.tables:
                 if table.name in dirty:
-                    conn.exec_driver_sql(f'DELETE FROM "{table.name}"')
+                    conn.exec_driver_sql(f"DELETE FROM {self.quoted[table.name]}")
             if self.engine.dialect.name == "postgresql":
                 # What TRUNCATE ... RESTART IDENTITY did: every test starts its ids at 1.
                 conn.exec_driver_sql(
                     "SELECT setval(c.oid, 1, false) FROM pg_class c "
                     "JOIN pg_namespace n ON n.oid = c.relnamespace "
                     "WHERE c.relkind = 'S' AND n.nspname = current_schema()")
+            if self.mysql and dirty:
+                conn.exec_driver_sql("SET foreign_key_checks = 1")
+                # What TRUNCATE did (which foreign keys forbid): ids start at 1 again.
+                for name in dirty & self.autoincrement:
+                    conn.exec_driver_sql(
+                        f"ALTER TABLE {self.quoted[name]} AUTO_INCREMENT = 1")
         return sorted(dirty)
 
 

@@ -10,6 +10,7 @@ import collections
 import json
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -43,6 +44,8 @@ class TestUnreachable:
     def settings(self, settings, database_url, tmp_path):
         if database_url.startswith("postgresql"):
             url = "postgresql+psycopg://postgres@127.0.0.1:1/nowhere?connect_timeout=2"
+        elif database_url.startswith("mysql"):
+            url = "mysql+pymysql://root@127.0.0.1:1/nowhere?connect_timeout=2"
         else:
             url = f"sqlite:///{tmp_path}/missing-directory/banter.sqlite"
         return dict(settings, **{"sqlalchemy.url": url})
@@ -82,14 +85,48 @@ SANDBOX_POOL = 5 + 10
 THREADS, CLIENTS, ROUNDS = 12, 24, 4
 
 
-@pytest.mark.postgresql
+@pytest.fixture
+def tagged_urls(database_url, engine):
+    """{tag: URL}: the database's URL, with each engine's connections told apart on the
+    server (PostgreSQL: by application name; MariaDB: by a user of their own)."""
+    tags = ("bp_pool_app", "bp_pool_sandbox")
+    if not database_url.startswith("mysql"):
+        tagged = database_url + ("&" if "?" in database_url else "?")
+        yield {tag: tagged + f"application_name={tag}" for tag in tags}
+        return
+    url = sa.engine.make_url(database_url)
+    suffix = f"{zlib.crc32(url.database.encode()):08x}"
+    users = {tag: f"{tag}_{suffix}" for tag in tags}
+    with engine.begin() as conn:
+        for user in users.values():
+            conn.exec_driver_sql(f"CREATE USER IF NOT EXISTS '{user}'@'%%'")
+            conn.exec_driver_sql(f"GRANT ALL ON `{url.database}`.* TO '{user}'@'%%'")
+    yield {tag: url.set(username=user).render_as_string(hide_password=False)
+           for tag, user in users.items()}
+    with engine.begin() as conn:
+        for user in users.values():
+            conn.exec_driver_sql(f"DROP USER IF EXISTS '{user}'@'%%'")
+
+
+def _connections_by_tag(conn) -> list[tuple[str, int]]:
+    if conn.dialect.name == "mysql":
+        rows = conn.execute(sa.text(
+            "SELECT user, count(*) FROM information_schema.processlist "
+            "WHERE db = DATABASE() AND user LIKE 'bp\\_pool\\_%' GROUP BY user")).all()
+        return [(user.rsplit("_", 1)[0], count) for user, count in rows]
+    return conn.execute(sa.text(
+        "SELECT application_name, count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name "
+        "LIKE 'bp_pool_%' GROUP BY 1")).all()
+
+
+@pytest.mark.server_database
 class TestConnectionsPerProcess:
     @pytest.fixture
-    def settings(self, settings, database_url):
-        tagged = database_url + ("&" if "?" in database_url else "?")
+    def settings(self, settings, tagged_urls):
         return dict(settings, **{
-            "sqlalchemy.url": tagged + "application_name=bp_pool_app",
-            "sandbox.database_url": tagged + "application_name=bp_pool_sandbox",
+            "sqlalchemy.url": tagged_urls["bp_pool_app"],
+            "sandbox.database_url": tagged_urls["bp_pool_sandbox"],
             "sqlalchemy.pool_size": str(POOL_SIZE),
             "sqlalchemy.max_overflow": str(MAX_OVERFLOW),
             "ratelimit.enabled": "false",
@@ -108,10 +145,7 @@ class TestConnectionsPerProcess:
         def watch():
             with engine.connect() as conn:
                 while not stop.is_set():
-                    rows = conn.execute(sa.text(
-                        "SELECT application_name, count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND application_name "
-                        "LIKE 'bp_pool_%' GROUP BY 1")).all()
+                    rows = _connections_by_tag(conn)
                     conn.rollback()
                     for name, count in rows:
                         peaks[name] = max(peaks[name], count)

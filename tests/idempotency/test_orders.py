@@ -48,7 +48,7 @@ def slow_gateway(monkeypatch):
     monkeypatch.setattr(RazorpayGateway, "create_order", slow_create_order)
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 def test_20_concurrent_requests_with_one_key_give_one_success_and_409s(
         settings, slow_gateway, dbsession, serve):
     app = main({}, **settings)

@@ -13,7 +13,7 @@ from banter_payments.errors import InsufficientFunds
 from banter_payments.ledger.checker import check_ledger
 from banter_payments.ledger.services import LedgerService
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+pytestmark = [pytest.mark.server_database, pytest.mark.slow]
 
 
 def run_together(session_factory, count: int, work) -> list:

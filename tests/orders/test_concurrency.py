@@ -9,7 +9,7 @@ import webtest
 from banter_payments.orders.models import Order
 
 PREFIX = "/api/payments"
-pytestmark = pytest.mark.postgresql
+pytestmark = pytest.mark.server_database
 
 
 @pytest.fixture

@@ -86,7 +86,7 @@ def test_sigterm_finishes_the_message_in_hand_and_releases_the_rest(pay, receive
     assert len(receiver.requests) == 1
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 def test_kill_9_of_one_of_four_workers_loses_nothing(pay, receiver, worker_ini, messages,
                                                      engine):
     count = 160

@@ -236,7 +236,7 @@ class TestAdminRoute:
         testapp.post(self.URL, headers=auth("alice"), status=403)
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 @pytest.mark.slow
 def test_concurrent_workers_share_the_work_without_overlap(kit, dbsession, gateway, registry):
     orders = [aged(kit, dbsession, HOUR) for _ in range(30)]

@@ -37,7 +37,7 @@ def buy(app, base) -> dict:
     return verified
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 @pytest.mark.parametrize("concurrent", [2, 8])
 def test_concurrent_partial_refunds_over_the_captured_amount_leave_exactly_one(
         server, shop, concurrent):
@@ -78,7 +78,7 @@ def test_concurrent_partial_refunds_over_the_captured_amount_leave_exactly_one(
     assert shop.ledger_problems() == []
 
 
-@pytest.mark.postgresql
+@pytest.mark.server_database
 def test_concurrent_refunds_that_fit_all_go_through(server, shop):
     app, base = server
     order = buy(app, base)

@@ -28,7 +28,7 @@ from banter_payments.sandbox.models import SandboxWebhook
 from banter_payments.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.common.inbox import drain
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+pytestmark = [pytest.mark.server_database, pytest.mark.slow]
 
 API = "/api/payments"
 CAPTURED_COPIES = 50

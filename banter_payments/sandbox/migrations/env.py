@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from banter_payments.db import make_engine
+from banter_payments.db import make_engine, prepare_database
 from banter_payments.models.meta import Base
 from banter_payments.sandbox.models import SANDBOX_TABLES
 
@@ -40,6 +40,7 @@ def run() -> None:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
+            prepare_database(connection)
             context.configure(connection=connection, compare_type=True, **options)
             with context.begin_transaction():
                 context.run_migrations()

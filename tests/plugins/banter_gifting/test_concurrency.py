@@ -17,7 +17,7 @@ from banter_gifting.models import Gift
 
 from banter_payments.ledger.checker import check_ledger
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.slow]
+pytestmark = [pytest.mark.server_database, pytest.mark.slow]
 
 
 @pytest.fixture
