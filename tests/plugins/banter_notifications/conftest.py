@@ -146,8 +146,9 @@ def testapp(app) -> webtest.TestApp:
 
 
 def deliver_webhooks(app) -> int:
-    """Apply every webhook the sandbox has queued (through the app's webhook route)."""
-    from banter_payments.sandbox.worker import flush_webhooks
+    """Apply every webhook the sandbox has queued (through the app's webhook route, then
+    its inbox drained)."""
+    from tests.common.inbox import flush_webhooks
 
     return flush_webhooks(app, app=app)
 
