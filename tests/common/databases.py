@@ -14,6 +14,7 @@ PostgreSQL's sequences restart, instead of truncating every table after every te
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from pathlib import Path
 
@@ -111,8 +112,21 @@ class TableCleaner:
         self.autoincrement = {table.name for table in self.tables
                               if table.autoincrement_column is not None}
 
-    def clean(self) -> list[str]:
-        """Empty every non-empty table; return their names."""
+    def clean(self, attempts: int = 5) -> list[str]:
+        """Empty every non-empty table; return their names.
+
+        A worker thread of the test's app may still be finishing a transaction (the
+        browser tests' apps run theirs); a deadlock with it is tried again."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._clean()
+            except sa.exc.DBAPIError as exc:
+                if attempt == attempts or not _is_deadlock(exc):
+                    raise
+                time.sleep(0.05 * attempt)
+        raise AssertionError("unreachable")
+
+    def _clean(self) -> list[str]:
         if not self.tables:
             return []
         with self.engine.begin() as conn:
@@ -137,6 +151,12 @@ class TableCleaner:
                     conn.exec_driver_sql(
                         f"ALTER TABLE {self.quoted[name]} AUTO_INCREMENT = 1")
         return sorted(dirty)
+
+
+def _is_deadlock(exc: sa.exc.DBAPIError) -> bool:
+    # PostgreSQL's SQLSTATE 40P01; InnoDB's errors 1213 (deadlock) and 1205 (lock wait)
+    code = getattr(exc.orig, "sqlstate", None) or (getattr(exc.orig, "args", None) or [None])[0]
+    return code in ("40P01", 1213, 1205)
 
 
 def _exists(engine: sa.Engine, name: str) -> bool:
