@@ -223,6 +223,16 @@ def flush_webhooks(app):
     return flush_and_drain
 
 
+@pytest.fixture(autouse=True)
+def _not_a_worker_process():
+    """``banter-worker``'s main, run in-process by a test, marks the process as a worker
+    process (whose apps start no worker thread); the next test starts without the mark."""
+    yield
+    from banter_payments.worker import runner
+
+    runner.IN_WORKER_PROCESS = False
+
+
 @pytest.fixture
 def drain_inbox(app):
     """``drain_inbox()``: process every webhook event the app has queued, now."""

@@ -70,7 +70,7 @@ class Server:
         from banter_payments.worker.runner import stop_in_process
 
         self._server.close()
-        registry = getattr(self.app, "registry", None)  # the merchant's page has none
+        registry = getattr(self.app, "registry", None)  # a plain WSGI function has none
         if registry is not None:
             stop_in_process(registry=registry)
 

@@ -31,12 +31,16 @@ def _delivered(http, base) -> int:
 
 
 @pytest.fixture
-def live_app(settings, serve):
+def live_app(settings, serve, monkeypatch):
     """As development.ini runs it: the sandbox's webhook worker, and the app's own worker
     thread processing its webhook inbox."""
     from banter_payments.sandbox.worker import stop_workers
+    from banter_payments.worker import runner
     from banter_payments.worker.runner import stop_in_process
 
+    # Not a banter-worker process, whatever a test that ran the command in this process
+    # left behind.
+    monkeypatch.setattr(runner, "IN_WORKER_PROCESS", False)
     settings["sandbox.worker"] = "true"
     settings["worker.in_process"] = "true"
     yield serve(main({}, **settings))
