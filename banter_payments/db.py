@@ -664,3 +664,15 @@ def listen(engine: Engine, channels: Sequence[str], on_notify: Callable[[str], N
                     conn.close()
                 except Exception:
                     pass
+
+
+def through_index(query: Any, target: Any, index_name: str) -> Any:
+    """``query`` reading ``target`` through ``index_name`` on the databases whose planner
+    needs telling. For a keyset page (``WHERE account_id = :a AND id < :cursor ORDER BY
+    id DESC LIMIT n``) MariaDB picks the ``(account_id, id)`` index as a lookup on its
+    first column and filters ``id`` row by row, reading every entry above the cursor;
+    forced, it reads the range, n rows at any depth. PostgreSQL and SQLite need no hint
+    (the hint is rendered for MySQL-family servers only)."""
+    for name in ("mysql", "mariadb"):
+        query = query.with_hint(target, f"FORCE INDEX ({index_name})", dialect_name=name)
+    return query

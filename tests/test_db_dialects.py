@@ -274,3 +274,20 @@ def test_an_advisory_lock_on_mariadb_is_held_until_the_connection_is_returned(en
     finally:
         first.close()
         second.close()
+
+
+def test_a_keyset_page_forces_its_index_on_mariadb_only():
+    """MariaDB reads ``account_id = :a AND id < :cursor ORDER BY id DESC`` as a lookup on
+    the index's first column (every entry above the cursor) unless told (EXPLAIN: ``ref``,
+    not ``range``); the other databases get no hint."""
+    from sqlalchemy.dialects import mysql, postgresql, sqlite
+
+    from banter_payments.ledger.models import Entry
+
+    page = db.through_index(
+        sa.select(Entry.id).where(Entry.account_id == 1, Entry.id < 9)
+        .order_by(Entry.id.desc()).limit(21), Entry, "ix_ledger_entries_account_id_id")
+    assert "FROM ledger_entries FORCE INDEX (ix_ledger_entries_account_id_id)" in str(
+        page.compile(dialect=mysql.dialect()))
+    for dialect in (postgresql.dialect(), sqlite.dialect()):
+        assert "INDEX" not in str(page.compile(dialect=dialect))

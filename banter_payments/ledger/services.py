@@ -40,7 +40,7 @@ from zope.interface import implementer
 
 from ..catalog.registry import assets as registered_assets
 from ..clock import utcnow
-from ..db import insert_ignoring_conflict, locked, update_returning, write
+from ..db import insert_ignoring_conflict, locked, through_index, update_returning, write
 from ..errors import InsufficientFunds
 from .cursors import decode_cursor, encode_cursor
 from .interfaces import ILedgerService, LedgerConflict
@@ -208,12 +208,13 @@ class LedgerService:
             query = query.where(Account.asset == asset)
         entries: list[Entry] = []
         for account_id in self.session.scalars(query).all():
-            page = (
+            page = through_index(
                 select(Entry)
                 .options(joinedload(Entry.posting))
                 .where(Entry.account_id == account_id)
                 .order_by(Entry.id.desc())
-                .limit(limit + 1)
+                .limit(limit + 1),
+                Entry, "ix_ledger_entries_account_id_id",
             )
             if before is not None:
                 page = page.where(Entry.id < before)
