@@ -42,6 +42,10 @@ def pytest_addoption(parser):
              "after this URL's database, plus a unique suffix) and drops it at the end; "
              "default: a fresh SQLite file",
     )
+    parser.addoption(
+        "--fresh-apps", action="store_true",
+        help="build a new app for every test instead of reusing one per distinct settings",
+    )
 
 
 def pytest_collection_modifyitems(config, items):
@@ -146,10 +150,18 @@ def settings(database_url, sandbox_url) -> dict:
 
 
 @pytest.fixture
-def app(settings):
-    from banter_payments import main
+def app(settings, _apps):
+    return _apps(settings)
 
-    return main({}, **settings)
+
+@pytest.fixture(scope="session")
+def _apps(pytestconfig):
+    """Apps built once per distinct settings and reused (building one costs ~0.3 s)."""
+    from tests.common.apps import AppCache
+
+    cache = AppCache(reuse=not pytestconfig.getoption("--fresh-apps"))
+    yield cache
+    cache.close()
 
 
 @pytest.fixture

@@ -94,6 +94,11 @@ class TimingBuffer:
         if rows:
             self._write(rows)
 
+    def discard(self) -> None:
+        """Forget the rows not yet written (a test reusing the app)."""
+        with self._lock:
+            self._rows = []
+
     def flush(self) -> None:
         with self._lock:
             rows, self._rows = self._rows, []

@@ -81,6 +81,11 @@ class SeededRandom:
         with self._lock:
             return self._random.random()
 
+    def reseed(self, seed: int | None) -> None:
+        """Start the sequence again (an emulator reused by the next test)."""
+        with self._lock:
+            self._random.seed(seed)
+
 
 @dataclass(frozen=True)
 class RaisedEvent:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from banter_payments.webhooks.models import WebhookDelivery, WebhookRefusal
@@ -46,8 +47,12 @@ def test_forged_deliveries_grow_a_counter_not_the_table(testapp, auth, dbsession
 
 
 class TestManyNetworks:
-    def test_a_day_holds_a_bounded_number_of_networks(self, testapp, dbsession, app):
-        app.registry.settings["webhooks.refused_sources_per_day"] = 5
+    @pytest.fixture
+    def settings(self, settings):
+        settings["webhooks.refused_sources_per_day"] = "5"
+        return settings
+
+    def test_a_day_holds_a_bounded_number_of_networks(self, testapp, dbsession):
         for number in range(30):
             forge(testapp, number, f"198.{number}.0.1")
 

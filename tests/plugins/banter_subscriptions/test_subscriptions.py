@@ -4,6 +4,7 @@ against the sandbox's Subscriptions, webhooks included."""
 import datetime as dt
 from itertools import pairwise
 
+import pytest
 import sqlalchemy as sa
 from banter_subscriptions.models import Subscription, SubscriptionCharge
 
@@ -86,14 +87,15 @@ def test_webhooks_alone_make_premium_and_charged_cycles_renew_it(flow, dbsession
     assert all(a.cycle_end == b.cycle_start for a, b in pairwise(charges))
 
 
-def test_duplicated_and_shuffled_webhooks_apply_once(settings, flow, dbsession):
-    service = flow.registry["banter_payments.sandbox.emulator"]
-    from banter_payments.sandbox.emulator import emulator_service
+@pytest.fixture
+def chaotic(settings):
+    """The sandbox delivering every webhook three times, shuffled."""
+    settings.update({"sandbox.webhook_duplicates": "3", "sandbox.webhook_shuffle": "true",
+                     "sandbox.webhook_shuffle_window": "5"})
+    return settings
 
-    config = emulator_service(service).config
-    object.__setattr__(config, "webhook_duplicates", 3)
-    object.__setattr__(config, "webhook_shuffle", True)
-    object.__setattr__(config, "webhook_shuffle_window", 5.0)
+
+def test_duplicated_and_shuffled_webhooks_apply_once(chaotic, flow, dbsession):
     sub = flow.subscribe("carol")
     flow.checkout(sub["razorpaySubscriptionId"])
     flow.advance("P1M")
