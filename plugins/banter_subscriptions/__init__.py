@@ -21,6 +21,7 @@ from banter_payments.events import RefundProcessed
 from banter_payments.settings import from_setting
 
 from .directives import add_subscription_plan, plans
+from .events import TOPICS, subscription_fact
 from .handlers import EVENTS, apply_subscription_event
 from .interfaces import ISubscriptionService
 from .jobs import run_check
@@ -77,6 +78,8 @@ def includeme(config):
         config.add_worker_job("subscriptions.check", run_check, interval=interval)
     for event_name in EVENTS:
         config.add_webhook_handler(event_name, apply_subscription_event)
+    for event_type, topic in TOPICS.items():
+        config.add_outbox_topic(event_type, topic, subscription_fact)
 
     routes = [
         ("create", "/subscriptions", "POST", "user", "Subscribe to a plan",

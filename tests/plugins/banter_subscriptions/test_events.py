@@ -76,3 +76,38 @@ def test_pause_and_resume_are_announced_once(flow, announced):
         flow.flush()
         flow.advance(60)
     assert (announced["SubscriptionPaused"], announced["SubscriptionResumed"]) == (1, 1)
+
+
+class TestOutboxTopics:
+    """Other services (and the notifications plugin) hear of subscriptions through the
+    outbox: one message per fact, numbered in order per subscription."""
+
+    @pytest.fixture
+    def settings(self, settings, monkeypatch):
+        monkeypatch.setenv("SUBSCRIBER_SECRET", "whsec_" + "s" * 32)
+        settings["outbox.endpoints"] = (
+            "billing http://127.0.0.1:9/hooks SUBSCRIBER_SECRET subscription.activated "
+            "subscription.charged subscription.cancelled")
+        return settings
+
+    def test_each_fact_is_one_message_in_order(self, flow, dbsession):
+        import sqlalchemy as sa
+
+        from banter_payments.outbox.models import OutboxMessage
+
+        sub = flow.subscribe("uma")
+        flow.verify("uma", flow.checkout(sub["razorpaySubscriptionId"]))
+        flow.flush()
+        flow.advance("P1M")
+        flow.flush()
+        flow.cancel("uma", sub["id"], at_cycle_end=False)
+        flow.flush()
+        rows = dbsession.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.sequence)).all()
+        assert [(row.topic, row.sequence) for row in rows] == [
+            ("subscription.activated", 1), ("subscription.charged", 2),
+            ("subscription.charged", 3), ("subscription.cancelled", 4)]
+        assert {row.aggregate_id for row in rows} == {sub["id"]}
+        charged = rows[1].payload["data"]
+        assert charged["userId"] == "uma" and charged["amount"] == 9900
+        assert charged["razorpayPaymentId"].startswith("pay_")
+        assert charged["currentEnd"] > charged["currentStart"]
