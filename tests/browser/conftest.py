@@ -70,7 +70,9 @@ class Server:
         from banter_payments.worker.runner import stop_in_process
 
         self._server.close()
-        stop_in_process(registry=self.app.registry)
+        registry = getattr(self.app, "registry", None)  # a plain WSGI function has none
+        if registry is not None:
+            stop_in_process(registry=registry)
 
 
 def serve_app(settings: dict[str, str]) -> Server:
