@@ -47,6 +47,7 @@ def test_subscribing_to_premium_through_checkout_then_cancelling(plugged, user):
     monthly = page.locator("article[data-sku='premium.monthly']")
     assert "₹99.00 per month" in monthly.inner_text()
     assert "₹999.00 per year" in page.locator("article[data-sku='premium.yearly']").inner_text()
+    monthly.scroll_into_view_if_needed()
     demo.shot(page, "premium-plans")
 
     page.get_by_role("button", name=f"Subscribe to {MONTHLY} for ₹99.00 per month").click()

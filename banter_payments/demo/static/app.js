@@ -170,7 +170,7 @@ function renderHeader(current) {
              "aria-current": section === current ? "page" : null }, section.title,
       // The unread count, read by screen readers as part of the link ("Inbox 2 unread").
       section.path === "inbox"
-        ? h("span", { id: "unread", class: "unread", hidden: true },
+        ? h("span", { id: "unread", class: "unread-count", hidden: true },
             h("span", { class: "count" }), h("span", { class: "sr-only" }, " unread"))
         : null)));
   who.replaceChildren(
