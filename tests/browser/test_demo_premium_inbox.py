@@ -154,3 +154,30 @@ def test_without_the_plugins_their_pages_are_not_shown(demo, user):
         page.goto(f"{demo.base}/demo/#/{path}")
         page.get_by_role("heading", name="Shop").wait_for()
     demo.shot(page, "plugins-off")
+
+
+def test_a_dismissed_then_declined_subscription_charges_nothing_until_paid(plugged, user):
+    demo, client = plugged
+    page = demo.page
+    demo.sign_in(user)
+    page.get_by_role("button", name=f"Subscribe to {MONTHLY} for ₹99.00 per month").click()
+    demo.checkout.get_by_label("Card number").wait_for()
+    page.keyboard.press("Escape")
+    demo.status.get_by_text("Nothing was charged").wait_for()
+    [sub] = client.get("/subscriptions", user)["items"]
+    assert (sub["status"], sub["paidCount"]) == ("created", 0)
+    assert not client.get("/subscriptions/premium", user)["isPremium"]
+
+    demo.status.get_by_role("button", name="Pay now").click()
+    demo.pay_by_card("4000 0000 0000 0002")
+    demo.status.get_by_text("Payment failed:").wait_for()
+    assert page.evaluate("document.activeElement.id") == "try-again"
+    demo.shot(page, "subscription-declined")
+    assert not client.get("/subscriptions/premium", user)["isPremium"]
+
+    page.keyboard.press("Enter")
+    demo.pay_by_card("4111 1111 1111 1111")
+    demo.status.get_by_text("Premium active until").wait_for()
+    [same] = client.get("/subscriptions", user)["items"]
+    assert same["id"] == sub["id"] and same["status"] == "active"
+    assert client.get("/subscriptions/premium", user)["isPremium"]
