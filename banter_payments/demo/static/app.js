@@ -806,10 +806,10 @@ function premiumSummary(premium) {
 async function cancelSubscription(sub, atCycleEnd) {
   try {
     const updated = await api.cancelSubscription(sub.id, atCycleEnd);
+    await route();  // the page again, as the cancel left it; then what happened
     setStatus("ok", atCycleEnd
       ? `Renewal cancelled: premium stays until ${when(updated.premiumUntil || updated.currentEnd)}.`
       : `Subscription cancelled (${updated.status}).`);
-    await route();
   } catch (error) {
     setStatus("bad", `Could not cancel: ${errorText(error)}`);
   }
