@@ -83,6 +83,8 @@ function setStatus(kind, text, actions = []) {
   box.className = `status ${kind || ""}`;
   box.replaceChildren(h("p", {}, text), ...actions);
   box.hidden = false;
+  // The message sits above the page: bring it into view when the page was scrolled.
+  box.scrollIntoView({ block: "nearest" });
 }
 
 function clearStatus() {
@@ -400,7 +402,9 @@ function itemCard(item) {
     headline.push(h("p", { class: "big" }, `${item.credits} credits`));
     headline.push(h("p", { class: "muted" }, `${money(item.pricePerCredit, item.currency)} per credit`));
   } else if (item.kind === "subscription") {
-    headline.push(h("p", { class: "muted" }, item.description));
+    if (item.description && item.description !== item.name) {
+      headline.push(h("p", { class: "muted" }, item.description));
+    }
     badges.push(h("span", { class: "badge premium" }, "Premium"));
   } else {
     headline.push(h("p", { class: "muted" }, item.description));
