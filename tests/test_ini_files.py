@@ -43,7 +43,8 @@ def test_development_ini_migrates_both_databases_and_serves(tmp_path, monkeypatc
     app = webtest.TestApp(get_app(str(ROOT / "development.ini")))
     assert app.get("/api/payments/health").json == {"status": "ok", "database": "ok"}
     kinds = {item["kind"] for item in app.get("/api/payments/catalog").json["items"]}
-    assert kinds == {"coins", "credits"}
+    # development.ini enables the subscriptions plugin, for the demo's premium plans.
+    assert kinds == {"coins", "credits", "subscription"}
 
 
 def test_production_ini_starts_with_its_secrets_in_the_environment():

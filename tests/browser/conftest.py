@@ -115,17 +115,31 @@ def wait_for(predicate, timeout: float = 15.0, interval: float = 0.1):
         time.sleep(interval)
 
 
+def queued_inbox_events(engine) -> int:
+    """Webhooks the app has received and its worker has not applied yet."""
+    from sqlalchemy import func, select
+
+    from banter_payments.webhooks.models import WebhookEvent
+
+    with engine.connect() as connection:
+        return connection.scalar(select(func.count()).select_from(WebhookEvent)
+                                 .where(WebhookEvent.status == "queued")) or 0
+
+
 @pytest.fixture
-def quiet_sandbox(server):
-    """After the test, wait until the sandbox has delivered what it queued, then stop its
-    worker: the next test starts from empty tables with no webhook in flight, and the
-    rest of the suite (whose apps deliver webhooks by hand) never meets a running worker.
-    The next event the shared server queues starts a worker again."""
+def quiet_sandbox(server, engine):
+    """After the test, wait until the sandbox has delivered what it queued and the app's
+    worker has applied it, then stop the sandbox's worker: the next test starts from
+    empty tables with no webhook in flight (the tables are emptied while no worker holds
+    a row of them: on PostgreSQL that could deadlock), and the rest of the suite (whose
+    apps deliver webhooks by hand) never meets a running worker. The next event the
+    shared server queues starts a worker again."""
     yield
     from banter_payments.sandbox.worker import pending_webhooks, stop_workers
 
     wait_for(lambda: pending_webhooks(server.app) == 0, timeout=20)
     stop_workers()
+    wait_for(lambda: queued_inbox_events(engine) == 0, timeout=20)
 
 
 class Shots:

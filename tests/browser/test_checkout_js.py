@@ -297,3 +297,62 @@ def test_labels_focus_and_the_keyboard(merchant_page, merchant, client, user, sh
     assert kind == "handler"
     assert response["razorpay_signature"] == signature(response["razorpay_order_id"],
                                                        response["razorpay_payment_id"])
+
+
+def subscription_signature(payment_id: str, subscription_id: str) -> str:
+    message = f"{payment_id}|{subscription_id}".encode()
+    return hmac.new(SANDBOX_KEY_SECRET.encode(), message, hashlib.sha256).hexdigest()
+
+
+def sandbox_subscription(client) -> dict:
+    """A plan and a subscription made in the sandbox with the sandbox key, as a merchant's
+    server makes them before opening Checkout with ``subscription_id``."""
+    import base64
+
+    auth = base64.b64encode(f"{SANDBOX_KEY_ID}:{SANDBOX_KEY_SECRET}".encode()).decode()
+    headers = {"Authorization": f"Basic {auth}"}
+    base = f"{client.base}/api/payments/_sandbox/razorpay/v1"
+    plan = client.http.post(f"{base}/plans", headers=headers, timeout=10, json={
+        "period": "monthly", "interval": 1,
+        "item": {"name": "Gold", "amount": 29900, "currency": "INR"}})
+    assert plan.status_code == 200, plan.text
+    sub = client.http.post(f"{base}/subscriptions", headers=headers, timeout=10, json={
+        "plan_id": plan.json()["id"], "total_count": 6})
+    assert sub.status_code == 200, sub.text
+    return sub.json()
+
+
+def test_a_subscription_is_authenticated_as_razorpays_checkout_does(merchant_page, merchant,
+                                                                   client, shot):
+    page = merchant_page
+    sub = sandbox_subscription(client)
+    options = {"key": SANDBOX_KEY_ID, "subscription_id": sub["id"], "name": "Acme Corp",
+               "description": "Gold, monthly"}
+    probe(page, merchant, options)
+    frame = page.frame_locator(FRAME)
+    # The modal shows the plan's amount: the first cycle is charged with the mandate.
+    frame.get_by_role("button", name="Pay ₹299.00").wait_for()
+    shot(page, "subscription-checkout")
+    pay_card(frame, "4000 0000 0000 0002")
+    [(kind, error)] = wait_for(page, lambda: events(page))
+    assert kind == "failed" and error["reason"] == "payment_failed"
+    assert error["metadata"]["subscription_id"] == sub["id"]
+    frame.get_by_role("button", name="Retry").click()
+    pay_card(frame, "4111 1111 1111 1111")
+
+    wait_for(page, lambda: len(events(page)) == 2)
+    kind, response = events(page)[1]
+    assert kind == "handler"
+    assert set(response) == {"razorpay_payment_id", "razorpay_subscription_id",
+                             "razorpay_signature"}
+    assert response["razorpay_subscription_id"] == sub["id"]
+    assert response["razorpay_signature"] == subscription_signature(
+        response["razorpay_payment_id"], sub["id"])
+    assert page.locator(FRAME).count() == 0
+    assert client.razorpay(f"/subscriptions/{sub['id']}")["status"] == "active"
+
+    # Authenticated once, the same subscription is refused before any payment.
+    probe(page, merchant, options)
+    frame = page.frame_locator(FRAME)
+    frame.get_by_text("Subscription has already been authenticated").wait_for()
+    shot(page, "subscription-already-authenticated")

@@ -61,4 +61,19 @@ export class Api {
   reconcile() { return this.post("/admin/reconcile"); }
   metrics(query) { return this.get(`/admin/metrics?${new URLSearchParams(query)}`); }
   alerts(query) { return this.get(`/admin/alerts?${new URLSearchParams(query)}`); }
+
+  // Premium plans (the subscriptions plugin).
+  subscribe(plan) { return this.post("/subscriptions", { plan }); }
+  verifySubscription(response) { return this.post("/subscriptions/verify", response); }
+  subscriptions() { return this.get("/subscriptions"); }
+  premium() { return this.get("/subscriptions/premium"); }
+  cancelSubscription(id, atCycleEnd) {
+    return this.post(`/subscriptions/${encodeURIComponent(id)}/cancel`, { atCycleEnd });
+  }
+
+  // The notification inbox (the notifications plugin).
+  notifications(query) { return this.get(`/notifications?${new URLSearchParams(query)}`); }
+  unreadCount() { return this.get("/notifications/unread-count"); }
+  markRead(id) { return this.post(`/notifications/${encodeURIComponent(id)}/read`); }
+  readAll() { return this.post("/notifications/read-all"); }
 }

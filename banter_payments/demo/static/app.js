@@ -12,13 +12,16 @@ const THEME = "#0f766e";
 let session = JSON.parse(sessionStorage.getItem(SESSION_KEY) || "null");
 if (session) api.token = session.token;
 
-// Every page of the demo. Premium plans (subscriptions) and the notification inbox join
-// this list when their features exist in the API.
+// Every page of the demo. A page with a `feature` is shown only when the API has it:
+// Premium when the catalog sells subscription plans (the subscriptions plugin), the
+// inbox when /notifications answers (the notifications plugin).
 const SECTIONS = [
   { path: "shop", title: "Shop", render: shopPage },
+  { path: "premium", title: "Premium", feature: "premium", render: premiumPage },
   { path: "wallet", title: "Wallet", render: walletPage },
   { path: "gift", title: "Gift coins", render: giftPage },
   { path: "orders", title: "My orders", render: myOrdersPage },
+  { path: "inbox", title: "Inbox", feature: "inbox", render: inboxPage },
   { path: "admin/orders", title: "Orders & refunds", admin: true, render: adminOrdersPage },
   { path: "admin/webhooks", title: "Webhooks", admin: true, render: adminWebhooksPage },
   { path: "admin/reconcile", title: "Reconcile", admin: true, render: adminReconcilePage },
@@ -80,6 +83,8 @@ function setStatus(kind, text, actions = []) {
   box.className = `status ${kind || ""}`;
   box.replaceChildren(h("p", {}, text), ...actions);
   box.hidden = false;
+  // The message sits above the page: bring it into view when the page was scrolled.
+  box.scrollIntoView({ block: "nearest" });
 }
 
 function clearStatus() {
@@ -107,6 +112,42 @@ function isAdmin() {
   return Boolean(session && session.roles.includes("admin"));
 }
 
+// What the API offers, learnt from the API itself once per sign-in:
+// { premium: bool, inbox: bool, plans: {sku: catalog item} }.
+let features = null;
+
+async function loadFeatures() {
+  if (features) return features;
+  const [catalog, inbox] = await Promise.all([
+    api.catalog().catch(() => ({ items: [] })),
+    api.unreadCount().then(() => true, (error) => {
+      if (error instanceof ApiError && error.status === 401) throw error;
+      return false;  // 404: the notifications plugin is off
+    }),
+  ]);
+  const plans = Object.fromEntries(catalog.items.filter((i) => i.kind === "subscription")
+    .map((item) => [item.sku, item]));
+  features = { premium: Object.keys(plans).length > 0, inbox, plans };
+  return features;
+}
+
+function visible(section) {
+  return (!section.admin || isAdmin()) &&
+    (!section.feature || Boolean(features && features[section.feature]));
+}
+
+async function refreshUnread() {
+  const badge = document.getElementById("unread");
+  if (!session || !badge) return;
+  try {
+    const { unread } = await api.unreadCount();
+    badge.querySelector(".count").textContent = String(unread);
+    badge.hidden = unread === 0;
+  } catch (error) {
+    badge.hidden = true;
+  }
+}
+
 async function refreshBalances() {
   if (!session) return;
   try {
@@ -126,18 +167,25 @@ function renderHeader(current) {
     who.replaceChildren();
     return;
   }
-  nav.replaceChildren(...SECTIONS.filter((s) => !s.admin || isAdmin()).map((section) =>
+  nav.replaceChildren(...SECTIONS.filter(visible).map((section) =>
     h("a", { href: `#/${section.path}`, class: section.admin ? "admin" : null,
-             "aria-current": section === current ? "page" : null }, section.title)));
+             "aria-current": section === current ? "page" : null }, section.title,
+      // The unread count, read by screen readers as part of the link ("Inbox 2 unread").
+      section.path === "inbox"
+        ? h("span", { id: "unread", class: "unread-count", hidden: true },
+            h("span", { class: "count" }), h("span", { class: "sr-only" }, " unread"))
+        : null)));
   who.replaceChildren(
     h("span", {}, `Signed in as ${session.user}${isAdmin() ? " (admin)" : ""} · `),
     h("span", { id: "balances" }),
     h("button", { type: "button", class: "secondary", onclick: signOut }, "Sign out"));
   refreshBalances();
+  refreshUnread();
 }
 
 function signOut() {
   session = null;
+  features = null;
   api.token = null;
   sessionStorage.removeItem(SESSION_KEY);
   clearStatus();
@@ -226,6 +274,7 @@ async function verify(order, response) {
   setStatus("ok", `Confirmed: ${grantsText(current.grants)} added to your wallet.`,
             [h("a", { href: "#/wallet" }, "Open wallet")]);
   refreshBalances();
+  refreshUnread();
 }
 
 function paymentFailed(order, error) {
@@ -262,6 +311,85 @@ async function tryAgain(order) {
   }
 }
 
+// ---- premium: subscribe through Checkout (subscription_id), verify, wait for premium ----
+
+const PERIOD_WORDS = { daily: "day", weekly: "week", monthly: "month", yearly: "year" };
+
+function perPeriod(item) {
+  const unit = PERIOD_WORDS[item.period] || item.period;
+  return item.interval > 1 ? `every ${item.interval} ${unit}s` : `per ${unit}`;
+}
+
+function planName(planId) {
+  const plan = features && features.plans[planId];
+  return plan ? plan.name : planId;
+}
+
+function openSubscriptionCheckout(sub) {
+  const options = Object.assign({}, sub.checkout, {
+    theme: { color: THEME },
+    retry: { enabled: false },
+    prefill: Object.assign({ email: `${session.user}@example.com`, contact: "9000090000" },
+                           sub.checkout.prefill),
+    handler: (response) => verifySubscription(response),
+    modal: { ondismiss: () => {
+      setStatus("", `Checkout closed. Nothing was charged; you are not subscribed to ${sub.checkout.name}.`,
+                [h("button", { type: "button", id: "pay-now", onclick: () => openSubscriptionCheckout(sub) },
+                   "Pay now")]);
+    } },
+  });
+  setStatus("wait", `Subscribing to ${sub.checkout.name}…`);
+  const checkout = new window.Razorpay(options);
+  checkout.on("payment.failed", (response) => {
+    setStatus("bad", `Payment failed: ${response.error.description}`,
+              [h("button", { type: "button", id: "try-again", onclick: () => openSubscriptionCheckout(sub) },
+                 "Try again")]);
+    document.getElementById("try-again").focus();
+  });
+  checkout.open();
+}
+
+async function subscribe(plan, button) {
+  button.disabled = true;
+  try {
+    openSubscriptionCheckout(await api.subscribe(plan));
+  } catch (error) {
+    setStatus("bad", `Could not subscribe: ${errorText(error)}`,
+              [h("a", { href: "#/premium" }, "See your premium")]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function verifySubscription(response) {
+  setStatus("wait", "Processing… your subscription is being confirmed.");
+  try {
+    await api.verifySubscription(response);
+  } catch (error) {
+    // A 502: Razorpay did not answer; the subscription's webhooks still bring premium.
+    if (!(error instanceof ApiError) || error.status < 500) {
+      setStatus("bad", `Verification failed: ${errorText(error)}`);
+      return;
+    }
+  }
+  const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
+  for (;;) {
+    const premium = await api.premium().catch(() => null);
+    if (premium && premium.isPremium) {
+      setStatus("ok", `Premium active until ${when(premium.premiumUntil)}.`,
+                [h("a", { href: "#/premium" }, "Manage premium")]);
+      refreshUnread();
+      if (location.hash === "#/premium") route();
+      return;
+    }
+    if (Date.now() > deadline) {
+      setStatus("wait", "Still processing: premium starts as soon as the first payment is captured.");
+      return;
+    }
+    await sleep(POLL_MS);
+  }
+}
+
 // ---- pages ----
 
 function itemCard(item) {
@@ -273,17 +401,31 @@ function itemCard(item) {
   } else if (item.kind === "credits") {
     headline.push(h("p", { class: "big" }, `${item.credits} credits`));
     headline.push(h("p", { class: "muted" }, `${money(item.pricePerCredit, item.currency)} per credit`));
+  } else if (item.kind === "subscription") {
+    if (item.description && item.description !== item.name) {
+      headline.push(h("p", { class: "muted" }, item.description));
+    }
+    badges.push(h("span", { class: "badge premium" }, "Premium"));
   } else {
     headline.push(h("p", { class: "muted" }, item.description));
   }
   if (item.popular) badges.push(h("span", { class: "badge hot" }, "Popular"));
   if (item.bestValue) badges.push(h("span", { class: "badge best" }, "Best value"));
-  const button = h("button", { type: "button", "data-sku": item.sku,
-                              "aria-label": `Buy ${item.name} for ${money(item.amount, item.currency)}` }, "Buy");
-  button.addEventListener("click", () => buy(item.sku, button));
+  const price = money(item.amount, item.currency);
+  let button;
+  if (item.kind === "subscription") {
+    button = h("button", { type: "button", "data-sku": item.sku,
+                           "aria-label": `Subscribe to ${item.name} for ${price} ${perPeriod(item)}` }, "Subscribe");
+    button.addEventListener("click", () => subscribe(item.sku, button));
+  } else {
+    button = h("button", { type: "button", "data-sku": item.sku,
+                           "aria-label": `Buy ${item.name} for ${price}` }, "Buy");
+    button.addEventListener("click", () => buy(item.sku, button));
+  }
   return h("article", { class: "card", "data-sku": item.sku },
     h("h3", {}, item.name), h("div", { class: "badges" }, badges), ...headline,
-    h("p", { class: "price" }, money(item.amount, item.currency)), button);
+    h("p", { class: "price" }, item.kind === "subscription" ? `${price} ${perPeriod(item)}` : price),
+    button);
 }
 
 async function shopPage() {
@@ -291,7 +433,8 @@ async function shopPage() {
   const groups = [
     ["Coin packs", items.filter((i) => i.kind === "coins")],
     ["Credit plans", items.filter((i) => i.kind === "credits")],
-    ["More", items.filter((i) => i.kind !== "coins" && i.kind !== "credits")],
+    ["Premium plans", items.filter((i) => i.kind === "subscription")],
+    ["More", items.filter((i) => !["coins", "credits", "subscription"].includes(i.kind))],
   ].filter(([, list]) => list.length);
   return view("Shop", ...groups.map(([title, list]) => [
     h("h2", {}, title), h("div", { class: "grid" }, list.map(itemCard))]).flat());
@@ -650,6 +793,120 @@ async function adminMetricsPage() {
   return heading;
 }
 
+// ---- premium: status, subscriptions, cancelling ----
+
+const CANCELLABLE = ["created", "authenticated", "active", "pending", "paused"];
+
+function premiumSummary(premium) {
+  if (premium.isPremium) {
+    return h("p", { id: "premium-status", class: "okay" },
+      `Premium is active until ${when(premium.premiumUntil)} (${planName(premium.plan)}).`);
+  }
+  return h("p", { id: "premium-status" },
+    premium.premiumUntil ? `Premium ended on ${when(premium.premiumUntil)}. ` : "You are not premium. ",
+    h("a", { href: "#/shop" }, "See the premium plans"));
+}
+
+async function cancelSubscription(sub, atCycleEnd) {
+  try {
+    const updated = await api.cancelSubscription(sub.id, atCycleEnd);
+    await route();  // the page again, as the cancel left it; then what happened
+    setStatus("ok", atCycleEnd
+      ? `Renewal cancelled: premium stays until ${when(updated.premiumUntil || updated.currentEnd)}.`
+      : `Subscription cancelled (${updated.status}).`);
+  } catch (error) {
+    setStatus("bad", `Could not cancel: ${errorText(error)}`);
+  }
+}
+
+function subscriptionRow(sub) {
+  const name = planName(sub.plan);
+  const actions = [];
+  if (CANCELLABLE.includes(sub.status)) {
+    if (sub.status === "active" && !sub.cancelAtCycleEnd) {
+      actions.push(h("button", { type: "button", class: "secondary",
+                                 "aria-label": `Cancel ${name} at the end of the paid period`,
+                                 onclick: () => cancelSubscription(sub, true) }, "Cancel at period end"));
+    }
+    actions.push(h("button", { type: "button", class: "secondary",
+                               "aria-label": `Cancel ${name} now`,
+                               onclick: () => cancelSubscription(sub, false) }, "Cancel now"));
+  }
+  const status = sub.cancelAtCycleEnd && !["cancelled", "completed", "expired"].includes(sub.status)
+    ? `${sub.status}, renewal cancelled` : sub.status;
+  return h("tr", { "data-subscription": sub.id },
+    h("td", {}, when(sub.createdAt)), h("td", {}, name),
+    h("td", { class: "num" }, money(sub.amount, sub.currency)),
+    h("td", {}, status), h("td", {}, `${sub.paidCount} of ${sub.totalCount}`),
+    h("td", {}, when(sub.premiumUntil) || "—"), h("td", {}, actions));
+}
+
+async function premiumPage() {
+  const [premium, { items }] = await Promise.all([api.premium(), api.subscriptions()]);
+  return view("Premium", premiumSummary(premium),
+    h("h2", {}, "Your subscriptions"),
+    items.length
+      ? table([["Started"], ["Plan"], ["Amount", "num"], ["Status"], ["Cycles paid"], ["Premium until"], [""]],
+              items.map(subscriptionRow))
+      : h("p", {}, "No subscriptions yet."));
+}
+
+// ---- the notification inbox ----
+
+async function inboxPage() {
+  const list = h("ul", { class: "inbox", id: "inbox", "aria-label": "Notifications" });
+  const more = h("button", { type: "button", class: "secondary", id: "inbox-more", hidden: true }, "Show older");
+  const empty = h("p", { hidden: true }, "No notifications yet.");
+  let cursor = null;
+
+  function entry(note) {
+    const li = h("li", { "data-notification": note.id, class: note.read ? "read" : "unread", tabindex: "-1" },
+      h("h3", {}, note.title, note.read ? null : h("span", { class: "badge hot" }, "New")),
+      h("p", {}, note.body), h("p", { class: "muted" }, when(note.createdAt)));
+    if (!note.read) {
+      li.append(h("button", { type: "button", class: "secondary", "aria-label": `Mark read: ${note.title}`,
+        onclick: async () => {
+          try {
+            const updated = await api.markRead(note.id);
+            const replaced = entry(updated);
+            li.replaceWith(replaced);
+            replaced.focus();
+            refreshUnread();
+          } catch (error) {
+            showError(error);
+          }
+        } }, "Mark read"));
+    }
+    return li;
+  }
+
+  async function load(reset) {
+    const query = { limit: "20" };
+    if (!reset && cursor) query.cursor = cursor;
+    const page = await api.notifications(query);
+    if (reset) list.replaceChildren();
+    list.append(...page.items.map(entry));
+    cursor = page.nextCursor;
+    more.hidden = !cursor;
+    empty.hidden = list.children.length > 0;
+  }
+
+  more.addEventListener("click", () => load(false).catch(showError));
+  const readAll = h("button", { type: "button", id: "read-all", onclick: async () => {
+    try {
+      const { marked } = await api.readAll();
+      setStatus("ok", `Marked ${marked} notification${marked === 1 ? "" : "s"} read.`);
+      await load(true);
+      refreshUnread();
+    } catch (error) {
+      showError(error);
+    }
+  } }, "Mark all read");
+  const heading = view("Inbox", h("p", {}, readAll), empty, list, h("p", {}, more));
+  await load(true);
+  return heading;
+}
+
 function showError(error) {
   setStatus("bad", errorText(error));
 }
@@ -663,7 +920,12 @@ async function route() {
     signInPage();
     return;
   }
-  const section = SECTIONS.find((s) => s.path === path && (!s.admin || isAdmin())) || SECTIONS[0];
+  try {
+    await loadFeatures();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) { signOut(); return; }
+  }
+  const section = SECTIONS.find((s) => s.path === path && visible(s)) || SECTIONS[0];
   renderHeader(section);
   document.title = `${section.title} · Banter demo`;
   try {
@@ -678,3 +940,5 @@ async function route() {
 
 window.addEventListener("hashchange", route);
 route();
+// The unread badge follows what arrives while the page is open.
+setInterval(() => { if (session && features && features.inbox) refreshUnread(); }, 15000);

@@ -19,6 +19,7 @@ from banter_payments.sandbox.checkout.services import (
     CURRENCY_DIFFERS,
     INVALID_KEY,
     NO_ORDER,
+    SUBSCRIPTION_TAKEN,
 )
 from banter_payments.sandbox.models import SandboxCard, SandboxWebhook
 from banter_payments.settings import SANDBOX_KEY_ID, SANDBOX_KEY_SECRET
@@ -262,3 +263,90 @@ def test_an_american_express_card_has_a_four_digit_cvv():
     with pytest.raises(inputs.RazorpayError):
         inputs.parse_card({"number": "378282246310005", "expiry": "11/26", "cvv": "1234"},
                           today=today)
+
+
+# Subscriptions: Checkout with subscription_id, as Razorpay's subscription Checkout.
+
+@pytest.fixture
+def subscription(testapp):
+    plan = testapp.post_json(f"{SANDBOX}/v1/plans", {
+        "period": "monthly", "interval": 1,
+        "item": {"name": "Premium", "amount": 9900, "currency": "INR"}}, headers=BASIC).json
+    return testapp.post_json(f"{SANDBOX}/v1/subscriptions", {
+        "plan_id": plan["id"], "total_count": 12}, headers=BASIC).json
+
+
+def pay_subscription(testapp, subscription, status=200, **body):
+    data = {"key": SANDBOX_KEY_ID, "subscription_id": subscription["id"], **CONTACT, **body}
+    return testapp.post_json(f"{SANDBOX}/checkout/payments", data, status=status).json
+
+
+def test_preferences_show_the_subscription_and_its_plans_amount(testapp, subscription):
+    answer = testapp.post_json(f"{SANDBOX}/checkout/preferences", {
+        "key": SANDBOX_KEY_ID, "subscription_id": subscription["id"]}).json
+    assert answer["order"] is None
+    assert answer["subscription"] == {"id": subscription["id"],
+                                      "plan_id": subscription["plan_id"], "amount": 9900,
+                                      "currency": "INR", "status": "created"}
+    assert "HDFC" in answer["methods"]["netbanking"]
+
+
+@pytest.mark.parametrize(("body", "status", "description"), [
+    ({"key": "rzp_test_wrong"}, 401, INVALID_KEY),
+    ({"subscription_id": "sub_nope"}, 400, "The id provided does not exist"),
+    ({"subscription_id": 12}, 400, "The id provided does not exist"),
+])
+def test_subscription_preferences_refuse_what_checkout_refuses(testapp, subscription, body,
+                                                               status, description):
+    data = {"key": SANDBOX_KEY_ID, "subscription_id": subscription["id"], **body}
+    answer = testapp.post_json(f"{SANDBOX}/checkout/preferences", data, status=status).json
+    assert answer["error"]["code"] == "BAD_REQUEST_ERROR"
+    assert answer["error"]["description"] == description
+
+
+def test_a_subscription_is_authenticated_with_the_subscription_signature(testapp, subscription):
+    answer = pay_subscription(testapp, subscription, method="card", card=CARD)
+    assert set(answer) == {"razorpay_payment_id", "razorpay_subscription_id",
+                           "razorpay_signature"}
+    assert answer["razorpay_subscription_id"] == subscription["id"]
+    message = f"{answer['razorpay_payment_id']}|{subscription['id']}".encode()
+    assert answer["razorpay_signature"] == hmac.new(
+        SANDBOX_KEY_SECRET.encode(), message, hashlib.sha256).hexdigest()
+    remote = testapp.get(f"{SANDBOX}/v1/subscriptions/{subscription['id']}",
+                         headers=BASIC).json
+    assert (remote["status"], remote["paid_count"]) == ("active", 1)
+    payment = testapp.get(f"{SANDBOX}/v1/payments/{answer['razorpay_payment_id']}",
+                          headers=BASIC).json
+    assert (payment["status"], payment["method"], payment["amount"]) == (
+        "captured", "card", 9900)
+
+    # Paid once, the subscription cannot be authenticated again, in the modal or by paying.
+    again = testapp.post_json(f"{SANDBOX}/checkout/preferences", {
+        "key": SANDBOX_KEY_ID, "subscription_id": subscription["id"]}, status=400).json
+    assert again["error"]["description"] == SUBSCRIPTION_TAKEN
+    again = pay_subscription(testapp, subscription, status=400, method="card", card=CARD)
+    assert again["error"]["description"] == SUBSCRIPTION_TAKEN
+
+
+def test_a_declined_subscription_payment_is_checkouts_error_and_stays_payable(
+        testapp, subscription):
+    answer = pay_subscription(testapp, subscription, method="upi", vpa=inputs.FAILING_VPA)
+    error = answer["error"]
+    assert error["reason"] == "payment_failed" and error["source"] == "customer"
+    assert error["metadata"]["subscription_id"] == subscription["id"]
+    assert error["metadata"]["payment_id"].startswith("pay_")
+    remote = testapp.get(f"{SANDBOX}/v1/subscriptions/{subscription['id']}",
+                         headers=BASIC).json
+    assert (remote["status"], remote["paid_count"]) == ("created", 0)
+    # Retried in the same modal, it succeeds.
+    assert "razorpay_signature" in pay_subscription(testapp, subscription, method="upi",
+                                                    vpa="success@razorpay")
+
+
+def test_malformed_input_for_a_subscription_creates_nothing(testapp, subscription):
+    answer = pay_subscription(testapp, subscription, status=400, method="card",
+                              card=dict(CARD, number="4111 1111 1111 1112"))
+    assert answer["error"]["field"] == "card[number]"
+    remote = testapp.get(f"{SANDBOX}/v1/subscriptions/{subscription['id']}",
+                         headers=BASIC).json
+    assert (remote["status"], remote["auth_attempts"]) == ("created", 0)

@@ -10,6 +10,10 @@
  * prefill {name, email, contact, method}, notes, theme.color, handler,
  * modal {ondismiss, escape}, retry (false or {enabled}).
  *
+ * handler(response): {razorpay_payment_id, razorpay_order_id, razorpay_signature} for an
+ * order; with subscription_id (the subscription's authentication payment)
+ * {razorpay_payment_id, razorpay_subscription_id, razorpay_signature}, as Razorpay's.
+ *
  * The modal lives at the origin this script came from; the page and the modal talk only
  * through postMessage, each checking the other's origin and window.
  */

@@ -1,6 +1,6 @@
 /*
- * The modal inside the sandbox Checkout's iframe: load the order, take the customer's
- * test inputs, pay, and tell the page (checkout.js) what happened.
+ * The modal inside the sandbox Checkout's iframe: load the order (or the subscription),
+ * take the customer's test inputs, pay, and tell the page (checkout.js) what happened.
  */
 (function () {
   "use strict";
@@ -186,8 +186,10 @@
     }).then(function (prefs) {
       if (prefs.error) { fatal(prefs.error.description); return; }
       order = prefs.order;
-      $("amount").textContent = money(order.amount, order.currency);
-      $("pay").textContent = "Pay " + money(order.amount, order.currency);
+      // A subscription shows its plan's amount: the first cycle is charged with it.
+      var due = prefs.order || prefs.subscription;
+      $("amount").textContent = money(due.amount, due.currency);
+      $("pay").textContent = "Pay " + money(due.amount, due.currency);
       fillChoices($("bank"), prefs.methods.netbanking);
       fillChoices($("wallet"), prefs.methods.wallet);
       var preferred = prefill.method;
