@@ -12,6 +12,8 @@ from banter_payments.clock import utcnow
 from banter_payments.events import PaymentsEvent
 from banter_payments.outbox.interfaces import Fact
 
+from .directives import plans
+
 
 @dataclass(frozen=True)
 class SubscriptionActivated(PaymentsEvent):
@@ -73,6 +75,7 @@ def subscription_fact(event: PaymentsEvent) -> Fact:
         "razorpaySubscriptionId": sub.razorpay_subscription_id,
         "userId": sub.user_id,
         "plan": sub.plan,
+        "planName": _plan_name(event.request, sub.plan),
         "status": sub.status,
         "amount": sub.amount,
         "currency": sub.currency,
@@ -90,6 +93,13 @@ def subscription_fact(event: PaymentsEvent) -> Fact:
     if isinstance(event, SubscriptionPaymentFailed):
         data["razorpayPaymentId"] = event.razorpay_payment_id
     return Fact(TOPICS[type(event)], "subscription", sub.id, utcnow(), data)
+
+
+def _plan_name(request: Any, plan_id: str) -> str:
+    """The plan's display name (``add_subscription_plan(name=...)``), or its id when the
+    plan has since been removed from the configuration."""
+    plan = plans(request.registry).get(plan_id) if request is not None else None
+    return plan.name if plan is not None else plan_id
 
 
 def _iso(value: dt.datetime | None) -> str | None:
