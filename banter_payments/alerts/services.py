@@ -32,6 +32,8 @@ from .interfaces import IAlertService
 from .models import AlertEvent, AlertState
 from .rules import Measure, measure_all
 
+EVALUATE_ATTEMPTS = 5
+
 _states = AlertState.__table__
 _events = AlertEvent.__table__
 
@@ -48,14 +50,18 @@ class AlertService:
 
     def evaluate(self, now: dt.datetime | None = None) -> list[dict[str, Any]]:
         now = now or utcnow()
-        changes = []
-        with self.source.tm:
-            session = self.session
-            sink = EventSink(self.source)
-            for measure in measure_all(session, self.registry, now):
-                change = self._apply(session, sink, measure, now)
-                if change is not None:
-                    changes.append(change)
+        # Evaluators racing on one breach may deadlock on MariaDB (InnoDB's gap and
+        # duplicate-key locks); the loser's transaction is tried again and then finds
+        # the state already moved.
+        for attempt in self.source.tm.attempts(EVALUATE_ATTEMPTS):
+            with attempt:
+                changes = []
+                session = self.session
+                sink = EventSink(self.source)
+                for measure in measure_all(session, self.registry, now):
+                    change = self._apply(session, sink, measure, now)
+                    if change is not None:
+                        changes.append(change)
         return changes
 
     def _apply(self, session, sink: EventSink, measure: Measure,
