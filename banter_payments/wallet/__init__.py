@@ -4,6 +4,7 @@ Balances and history come from the ledger (``banter_payments.ledger``); entitlem
 (``IWalletService``: ``request.find_service(IWalletService)`` or a job's) live here.
 """
 
+from .directives import add_entitlement_describer
 from .interfaces import IWalletService
 from .schemas import DebitBody, TransactionsQuery, WalletQuery
 from .services import wallet_service_factory
@@ -11,6 +12,7 @@ from .services import wallet_service_factory
 
 def includeme(config) -> None:
     config.register_service_factory(wallet_service_factory, IWalletService)
+    config.add_directive("add_entitlement_describer", add_entitlement_describer)
     config.add_route("payments.wallet.show", "/wallet")
     config.add_route("payments.wallet.transactions", "/wallet/transactions")
     config.add_route("payments.wallet.debits", "/wallet/debits")
@@ -18,7 +20,8 @@ def includeme(config) -> None:
         "payments.wallet.show", "GET", summary="The caller's balances and entitlements",
         tag="wallet", permission="user", query=WalletQuery,
         responses={200: "{userId, balances: {asset: n} for every enabled asset, "
-                        "entitlements: {name: {grantedAt, expiresAt}}}",
+                        "entitlements: {name: {active, until, source, grantedAt, expiresAt} "
+                        "and what the plugin that sells the right adds (plan)}}",
                    401: "No or bad token", 404: "Another user's wallet, not as admin"},
     )
     config.add_api_operation(

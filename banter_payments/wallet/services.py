@@ -82,8 +82,9 @@ def revoke_entitlement(session: Session, user_id: str, name: str,
 
 def active_entitlements(session: Session, user_id: str,
                         now: dt.datetime | None = None) -> dict[str, dict]:
-    """``{name: {"grantedAt", "expiresAt"}}`` of the rights active now; ``expiresAt`` is
-    the latest expiry among the active grants, None when one of them never expires."""
+    """``{name: {"grantedAt", "expiresAt", "source"}}`` of the rights active now;
+    ``expiresAt`` is the latest expiry among the active grants, None when one of them
+    never expires, and ``source`` the kind of grant that lasts longest."""
     now = now or utcnow()
     grants = session.scalars(
         select(Entitlement).where(
@@ -97,9 +98,17 @@ def active_entitlements(session: Session, user_id: str,
         current = result.get(grant.name)
         if current is None:
             result[grant.name] = {"grantedAt": grant.granted_at,
-                                  "expiresAt": grant.expires_at}
+                                  "expiresAt": grant.expires_at,
+                                  "source": source_kind(grant.source)}
             continue
         if current["expiresAt"] is not None and (
                 grant.expires_at is None or grant.expires_at > current["expiresAt"]):
             current["expiresAt"] = grant.expires_at
+            current["source"] = source_kind(grant.source)
     return result
+
+
+def source_kind(source: str) -> str:
+    """What granted a right, without its ids: ``subscription`` for
+    ``subscription:sbs_…:pay_…``, ``order`` for ``order:ord_…``."""
+    return source.split(":", 1)[0]

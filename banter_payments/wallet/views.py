@@ -12,6 +12,7 @@ from ..clock import isoformat
 from ..errors import NotFound, ValidationFailed
 from ..ledger.interfaces import ILedgerService
 from ..ledger.models import Entry, Posting
+from .directives import entitlement_describers
 from .interfaces import IWalletService
 
 HOST_REFERENCE_PREFIX = "host:"
@@ -23,15 +24,24 @@ def show_wallet(request: Request) -> dict[str, Any]:
     user_id = _subject(request, request.validated_query["userId"])
     ledger = request.find_service(ILedgerService)
     names = sorted(assets(request.registry))
-    entitlements = request.find_service(IWalletService).active_entitlements(user_id)
+    entitlements = {
+        name: {"active": True, "until": isoformat(grant["expiresAt"]),
+               "source": grant["source"], "grantedAt": isoformat(grant["grantedAt"]),
+               "expiresAt": isoformat(grant["expiresAt"])}
+        for name, grant in request.find_service(IWalletService)
+        .active_entitlements(user_id).items()
+    }
+    for name, describe in entitlement_describers(request.registry).items():
+        described = describe(request, user_id, name)
+        if not described:
+            continue
+        shown = entitlements.get(name)
+        if shown is None or described.get("active") or not shown["active"]:
+            entitlements[name] = {**(shown or {}), **described}
     return {
         "userId": user_id,
         "balances": ledger.balances(user_id, names),
-        "entitlements": {
-            name: {"grantedAt": isoformat(grant["grantedAt"]),
-                   "expiresAt": isoformat(grant["expiresAt"])}
-            for name, grant in entitlements.items()
-        },
+        "entitlements": entitlements,
     }
 
 

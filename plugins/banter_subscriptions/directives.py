@@ -15,6 +15,8 @@ from banter_payments.arguments import (
     whole_number,
 )
 
+from .interfaces import ISubscriptionService
+
 PLANS_KEY = "banter_subscriptions.plans"
 PERIODS = ("daily", "weekly", "monthly", "yearly")
 
@@ -31,6 +33,9 @@ class Plan:
     entitlement: str
     grants_per_cycle: dict[str, int] = field(default_factory=dict)
     description: str = ""
+
+
+DESCRIBED_KEY = "banter_subscriptions.described_entitlements"
 
 
 def plans(registry: Any) -> dict[str, Plan]:
@@ -87,7 +92,19 @@ def add_subscription_plan(config, id: str, name: str, period: str, interval: int
                                            "yearly": 365}[period]),
     )
 
+    described = config.registry.setdefault(DESCRIBED_KEY, set())
+    if entitlement not in described:  # one describer per right, whatever sells it
+        described.add(entitlement)
+        config.add_entitlement_describer(entitlement, describe_entitlement)
+
     def register():
         config.registry.setdefault(PLANS_KEY, {})[id] = plan
 
     config.action(("banter_subscriptions.plan", id), register)
+
+
+def describe_entitlement(request: Any, user_id: str, name: str) -> dict[str, Any] | None:
+    """``GET /wallet``'s entitlement ``name``: ``{active, until, source, plan}`` of the
+    user's subscription that pays for it longest, or None when there is none."""
+    shown = request.find_service(ISubscriptionService).entitlement(user_id, name)
+    return shown if shown["plan"] is not None else None

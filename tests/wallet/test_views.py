@@ -38,6 +38,7 @@ class TestWallet:
         body = testapp.get(WALLET, headers=auth("alice")).json
         assert body["balances"] == {"coins": 600, "credits": 480}
         assert body["entitlements"] == {"premium": {
+            "active": True, "until": isoformat(expires), "source": "sub",
             "grantedAt": body["entitlements"]["premium"]["grantedAt"],
             "expiresAt": isoformat(expires)}}
 
@@ -198,3 +199,44 @@ class TestHostDebits:
                                          headers=headers, status=403)
             assert error(response) == (403, "forbidden")
         assert ledger.balance("alice", "credits") == 100
+
+
+class TestEntitlementDescribers:
+    """A plugin that sells a right says more of it in GET /wallet; one per right."""
+
+    @pytest.fixture
+    def app(self, settings):
+        from pyramid.config import Configurator
+
+        with Configurator(settings=settings) as config:
+            config.include("banter_payments")
+            config.add_entitlement_describer(
+                "vip", lambda request, user_id, name: {"active": False, "until": None,
+                                                       "source": "club", "tier": "gold"})
+        return config.make_wsgi_app()
+
+    def test_a_described_right_is_shown_even_when_no_grant_is_active(self, testapp, auth):
+        shown = testapp.get(WALLET, headers=auth("alice")).json["entitlements"]
+        assert shown == {"vip": {"active": False, "until": None, "source": "club",
+                                 "tier": "gold"}}
+
+    def test_a_describer_cannot_hide_a_right_a_grant_keeps_active(self, testapp, auth,
+                                                                  dbsession):
+        grant_entitlement(dbsession, "alice", "vip", "order:1", expires_at=None)
+        dbsession.commit()
+        shown = testapp.get(WALLET, headers=auth("alice")).json["entitlements"]["vip"]
+        assert (shown["active"], shown["source"]) == (True, "order")
+
+
+def test_two_describers_of_one_right_are_a_conflict(settings):
+    from pyramid.config import Configurator
+    from pyramid.exceptions import ConfigurationConflictError
+
+    def describe(request, user_id, name):
+        return None
+
+    with pytest.raises(ConfigurationConflictError):
+        with Configurator(settings=settings) as config:
+            config.include("banter_payments")
+            config.add_entitlement_describer("vip", describe)
+            config.add_entitlement_describer("vip", lambda request, user_id, name: None)
