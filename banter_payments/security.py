@@ -15,6 +15,7 @@ as its identity has ``user_id`` and ``roles``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 import jwt
@@ -28,10 +29,16 @@ ADMIN = "admin"
 SERVICE = "service"
 
 
+EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f]{1,253}")
+
+
 @dataclass(frozen=True)
 class Identity:
     user_id: str
     roles: frozenset[str] = field(default_factory=frozenset)
+    # The token's ``email`` claim, only when ``email_verified`` is true (OpenID
+    # Connect's claims): what an order captures as its customer's address.
+    email: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -43,10 +50,12 @@ class Identity:
 
 
 def issue_token(settings, sub: str, roles: list[str] | tuple[str, ...] = (),
-                ttl_seconds: int = 3600) -> str:
-    """A signed token for ``sub``; used by the sandbox's token route and by tests."""
+                ttl_seconds: int = 3600, extra: dict | None = None) -> str:
+    """A signed token for ``sub`` (with ``extra`` claims, such as ``email`` and
+    ``email_verified``); used by the sandbox's token route and by tests."""
     now = utcnow()
     claims = {
+        **(extra or {}),
         "sub": sub,
         "roles": list(roles),
         "iat": int(now.timestamp()),
@@ -112,7 +121,18 @@ def _jwt_identity(request: Request) -> Identity | None:
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         request.auth_failure = "The token's roles claim must be a list of strings."
         return None
-    return Identity(user_id=sub, roles=frozenset(roles))
+    return Identity(user_id=sub, roles=frozenset(roles), email=verified_email(claims))
+
+
+def verified_email(claims: dict) -> str | None:
+    """The ``email`` claim when ``email_verified`` is true and it looks like one address
+    (no spaces or control characters, at most 254 characters); otherwise None."""
+    email = claims.get("email")
+    if claims.get("email_verified") is not True or not isinstance(email, str):
+        return None
+    if len(email) > 254 or not EMAIL.fullmatch(email):
+        return None
+    return email
 
 
 def includeme(config) -> None:

@@ -64,7 +64,10 @@ def create_catalog_order(request: Request, identity: Identity, sku: str) -> Orde
     if item.kind == "subscription":  # recurring: sold only as a subscription
         raise ValidationFailed(details={"sku": f"{sku!r} is a subscription plan: "
                                                f"subscribe to it instead"})
-    return _create(request, _catalog_order(item, identity.user_id))
+    # A verified address from the token: the receipt's fallback recipient and Checkout's
+    # prefill, when the host's user directory knows none.
+    customer = {"email": identity.email} if identity.email else {}
+    return _create(request, _catalog_order(item, identity.user_id, customer=customer))
 
 
 def _check_amount(request: Request, amount: int, currency: str) -> None:
