@@ -85,8 +85,12 @@ def database_url(request, tmp_path_factory):
         yield url
     finally:
         from banter_payments.sandbox.worker import stop_workers
+        from banter_payments.worker.runner import stop_in_process
 
-        stop_workers()  # their connections would otherwise outlive the database
+        # Their connections would otherwise outlive the database, and their next pass
+        # would log that it is gone.
+        stop_workers()
+        stop_in_process()
         drop_database(admin_url, name)
 
 

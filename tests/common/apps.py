@@ -28,6 +28,10 @@ class AppCache:
         return app
 
     def close(self) -> None:
+        """Forget the apps, and the webhook timings they buffered: written at exit,
+        they would go to a database the run has dropped."""
+        for app in self._apps.values():
+            _reset_webhook_timings(app.registry)
         self._apps.clear()
 
 
