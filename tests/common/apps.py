@@ -8,13 +8,21 @@ each reuse, so a reused app answers like a new one.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 
 
 class AppCache:
-    def __init__(self, reuse: bool = True) -> None:
+    """The last ``size`` apps built, by their settings. An app holds its database pools
+    (its own and its sandbox's) while it is kept, so only a few are: one evicted has its
+    workers stopped and its pools closed, as a server's would be at shutdown, and the
+    connections a run holds stay well under a server's limit (MariaDB's default is 151
+    for both pytest workers)."""
+
+    def __init__(self, reuse: bool = True, size: int = 4) -> None:
         self.reuse = reuse
-        self._apps: dict[tuple, object] = {}
+        self.size = size
+        self._apps: OrderedDict[tuple, object] = OrderedDict()
 
     def __call__(self, settings: Mapping[str, object]):
         key = _key(settings) if self.reuse else None
@@ -23,16 +31,37 @@ class AppCache:
         app = self._apps.get(key)
         if app is None:
             app = self._apps[key] = _build(settings)
+            while len(self._apps) > self.size:
+                _, evicted = self._apps.popitem(last=False)
+                release(evicted)
         else:
+            self._apps.move_to_end(key)
             reset(app.registry)
         return app
 
     def close(self) -> None:
-        """Forget the apps, and the webhook timings they buffered: written at exit,
-        they would go to a database the run has dropped."""
-        for app in self._apps.values():
-            _reset_webhook_timings(app.registry)
-        self._apps.clear()
+        """Release every kept app (before the run drops its database)."""
+        while self._apps:
+            _, app = self._apps.popitem()
+            release(app)
+
+
+def release(app) -> None:
+    """Stop what runs on ``app``'s behalf and close its pools; its buffered webhook
+    timings are forgotten (written at exit, they would go to a dropped database)."""
+    from banter_payments.sandbox.config import EMULATOR_KEY
+    from banter_payments.sandbox.emulator import emulator_service
+    from banter_payments.worker.runner import stop_in_process
+
+    registry = app.registry
+    stop_in_process(registry=registry)
+    _reset_webhook_timings(registry)
+    engine = registry.get("banter_payments.engine")
+    if engine is not None:
+        engine.dispose()
+    emulator = registry.get(EMULATOR_KEY)
+    if emulator is not None:
+        emulator_service(emulator).engine.dispose()
 
 
 def _build(settings):
