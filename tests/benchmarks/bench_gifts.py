@@ -34,7 +34,6 @@ import cProfile
 import http.client
 import io
 import json
-import os
 import pstats
 import statistics
 import subprocess
@@ -44,6 +43,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from servers import serve_wsgi, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/api/payments"
@@ -190,29 +190,15 @@ def service_times(port: int) -> list[float]:
 
 def serve(kind: str, url: str, threads: int) -> None:
     """The server process: ``bench_gifts.py --serve app|floor``."""
-    import waitress.server
-
     from banter_payments import main
 
     settings = app_settings(url)
     wsgi = ServiceTimes(main({}, **settings) if kind == "app" else floor_app(settings))
-    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=threads,
-                                           connection_limit=512)
-    print(f"port {server.effective_port}", flush=True)
-    server.run()
+    serve_wsgi(wsgi, threads, connection_limit=512)
 
 
 def start(kind: str, url: str, threads: int) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--database-url", url,
-         "--threads", str(threads)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    line = process.stdout.readline()
-    if not line.startswith("port "):
-        process.kill()
-        raise SystemExit(f"the {kind} server did not start")
-    return process, int(line.split()[1])
+    return start_server(__file__, kind, url, threads)
 
 
 def load(port: int, jobs: list[tuple[int, str]], concurrency: int,

@@ -45,6 +45,7 @@ import time
 
 import sqlalchemy as sa
 from bench_webhooks import PATH, app_settings, floor_app, reset, seed
+from servers import serve_wsgi, start_server
 
 
 def settings_for(url: str) -> dict[str, str]:
@@ -60,16 +61,10 @@ def settings_for(url: str) -> dict[str, str]:
 
 def serve(kind: str, url: str, threads: int) -> None:
     """``bench_inbox.py --serve app|floor``: a waitress server; prints its port."""
-    import waitress.server
-
     from banter_payments import main
 
     settings = settings_for(url)
-    wsgi = main({}, **settings) if kind == "app" else floor_app(settings)
-    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=threads,
-                                           connection_limit=256)
-    print(f"port {server.effective_port}", flush=True)
-    server.run()
+    serve_wsgi(main({}, **settings) if kind == "app" else floor_app(settings), threads)
 
 
 def work(url: str, out: str) -> None:
@@ -96,19 +91,6 @@ def work(url: str, out: str) -> None:
     thread.join()
     with open(out, "w") as handle:
         json.dump(confirmed, handle)
-
-
-def start_server(kind: str, url: str, threads: int) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--database-url", url,
-         "--threads", str(threads)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    line = process.stdout.readline()
-    if not line.startswith("port "):
-        process.kill()
-        raise SystemExit(f"the {kind} server did not start")
-    return process, int(line.split()[1])
 
 
 class WorkerProcess:
@@ -281,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     steady_events = seed(url, steady_n + 50, "s")
 
     # 1. the floor, and the acknowledgement alone (no worker)
-    floor, port = start_server("floor", url, args.threads)
+    floor, port = start_server(__file__, "floor", url, args.threads)
     try:
         send_all(port, floor_events[:w], args.concurrency)
         floor_elapsed, floor_sent, _ = send_all(port, floor_events[w:], args.concurrency)
@@ -290,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         floor.wait(timeout=30)
     floor_rate = n / floor_elapsed
 
-    app, port = start_server("app", url, args.threads)
+    app, port = start_server(__file__, "app", url, args.threads)
     try:
         send_all(port, ack_events[:w], args.concurrency)
         ack_elapsed, ack_sent, _ = send_all(port, ack_events[w:], args.concurrency)
@@ -326,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     e2e_rate = n / (last - started)
     burst_confirm = confirmation_latencies(burst_events, burst_sent, confirmed,
                                            order_ids(url, "b"))
-    steady_confirm = confirmation_latencies(steady_events, steady_sent, confirmed,
+    # steady_sent's indexes count from the first event after the 50 of the warm-up
+    steady_confirm = confirmation_latencies(steady_events[50:], steady_sent, confirmed,
                                             order_ids(url, "s"))
 
     def ms(seconds: float) -> str:

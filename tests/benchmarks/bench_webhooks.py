@@ -43,7 +43,6 @@ import cProfile
 import http.client
 import io
 import json
-import os
 import pstats
 import statistics
 import subprocess
@@ -53,6 +52,7 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
+from servers import serve_wsgi, start_server
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/api/payments"
@@ -184,29 +184,14 @@ def seed(url: str, count: int, tag: str) -> list[tuple[bytes, str, str]]:
 
 def serve(kind: str, url: str, threads: int) -> None:
     """The server process: ``bench_webhooks.py --serve app|floor``."""
-    import waitress.server
-
     from banter_payments import main
 
     settings = app_settings(url)
-    wsgi = main({}, **settings) if kind == "app" else floor_app(settings)
-    server = waitress.server.create_server(wsgi, host="127.0.0.1", port=0, threads=threads,
-                                           connection_limit=256)
-    print(f"port {server.effective_port}", flush=True)
-    server.run()
+    serve_wsgi(main({}, **settings) if kind == "app" else floor_app(settings), threads)
 
 
 def start(kind: str, url: str, threads: int) -> tuple[subprocess.Popen, int]:
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", kind, "--database-url", url,
-         "--threads", str(threads)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    line = process.stdout.readline()
-    if not line.startswith("port "):
-        process.kill()
-        raise SystemExit(f"the {kind} server did not start")
-    return process, int(line.split()[1])
+    return start_server(__file__, kind, url, threads)
 
 
 def load(port: int, events: list[tuple[bytes, str, str]],
